@@ -1,0 +1,50 @@
+//! Reading JSON request bodies with errors that say exactly what is wrong.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A request body within the size limit, read whole. Over the limit it is a 413 that says so.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Body(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::PayloadTooLarge)
+            }
+            Err(rejection) => Err(AppError::BadRequest(format!(
+                "the request body could not be read: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// Parses a JSON body. An empty body parses as `default` when one is given.
+pub fn parse<T: DeserializeOwned>(body: &Bytes, default: Option<T>) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        if let Some(default) = default {
+            return Ok(default);
+        }
+        return Err(AppError::BadRequest(
+            "the request body is empty; a JSON object is expected".to_owned(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        use serde_json::error::Category;
+        match error.classify() {
+            Category::Data => AppError::Unprocessable {
+                message: format!("the JSON body does not have the expected shape: {error}"),
+                problems: Vec::new(),
+            },
+            _ => AppError::BadRequest(format!("the request body is not valid JSON: {error}")),
+        }
+    })
+}

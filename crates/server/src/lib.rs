@@ -1,0 +1,153 @@
+//! Holdfast's HTTP service: the end-customer runtime (`runtime`), the session JSON API
+//! (`api`), the admin API (`admin`) and the operational endpoints (`ops`), over one
+//! [`holdfast_store::Store`].
+//!
+//! A request flows: router → handler in one of those modules → the shared session logic in
+//! [`sessions`] → the definition crate for checking answers → the store. Errors become
+//! [`error::AppError`] and are answered precisely at the edge.
+//!
+//! Start a server with [`App::build`] and [`App::serve`], which takes an already-bound listener
+//! and a shutdown future, so tests and the binary start it the same way.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod api;
+pub mod assets;
+pub mod bootstrap;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod json;
+pub mod ops;
+pub mod pages;
+pub mod runtime;
+pub mod sessions;
+pub mod state;
+pub mod tokens;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, Environment};
+pub use state::AppState;
+
+/// A Holdfast service, ready to serve.
+pub struct App {
+    state: AppState,
+}
+
+impl App {
+    /// Opens the store (applying migrations), makes sure an admin token exists and, with
+    /// `--demo`, creates the demo organisation and process.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let store = holdfast_store::open(&config.data_dir, config.database.as_deref())
+            .await
+            .context("cannot open the database")?;
+        let now = clock.now_millis();
+        if bootstrap::admin_token(store.as_ref(), &config.data_dir, now).await? {
+            tracing::info!(
+                path = %config.data_dir.join(bootstrap::ADMIN_TOKEN_FILE).display(),
+                "created the bootstrap admin token"
+            );
+        }
+        if config.demo {
+            bootstrap::demo(store.as_ref(), &config.region, now).await?;
+        }
+        ops::metrics_handle();
+        Ok(App {
+            state: AppState::new(store, config, clock),
+        })
+    }
+
+    /// The shared state (for tests that look inside).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops accepting, lets requests in
+    /// flight finish, and returns.
+    pub async fn serve(
+        mut self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        if self.state.config.public_url.is_none() {
+            let address = listener.local_addr()?;
+            let mut config = (*self.state.config).clone();
+            config.public_url = Some(format!("http://{address}"));
+            self.state = AppState::new(self.state.store.clone(), config, self.state.clock.clone());
+        }
+        let router = router(self.state);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the HTTP server failed")
+    }
+}
+
+/// All routes with the middleware every request passes through.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(runtime::routes())
+        .merge(api::routes())
+        .merge(admin::routes(state.clone()))
+        .merge(ops::routes())
+        .route("/assets/{*path}", get(assets::serve))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn not_found(request: Request) -> Response {
+    let message = format!("there is nothing at {}", request.uri().path());
+    if request.uri().path().starts_with("/api/") {
+        error::AppError::NotFound(message).into_response()
+    } else {
+        error::PageError(error::AppError::NotFound(message)).into_response()
+    }
+}
+
+/// Headers that keep pages from being framed, sniffed or leaking their (secret) URL, and
+/// counts every answer by status for `/metrics`.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    metrics::counter!("holdfast_http_responses_total", "status" => response.status().as_u16().to_string()).increment(1);
+    response
+}

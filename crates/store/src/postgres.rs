@@ -1,0 +1,569 @@
+//! The PostgreSQL backend, for deployments with many stateless nodes sharing one database.
+//!
+//! Durability: every connection runs with `synchronous_commit = on`, so a commit that returned
+//! is on the server's disk (and on its synchronous standbys, if it has any), whatever the
+//! server's or the role's default is.
+//!
+//! Concurrency: writes that read before they write lock the rows they depend on with
+//! `SELECT … FOR UPDATE` (the session for a change or a submission, the process for a new
+//! version), so concurrent requests from several nodes queue on that row instead of losing an
+//! update. Everything runs at PostgreSQL's default READ COMMITTED isolation: a statement issued
+//! after a lock was granted sees what the previous holder committed.
+//!
+//! Text is ordered with `COLLATE "C"` (byte order), as SQLite orders it, so both backends list
+//! in the same order whatever the database's locale.
+
+use crate::model::{
+    Change, ChangeOutcome, ChangeRecord, Millis, NewOrg, NewSession, NewSubmission, NewVersion,
+    Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session, SessionId, StoreError,
+    Submission, SubmitOutcome, TokenHash, VersionId, VersionSummary,
+};
+use crate::rows::{
+    self, ChangeRow, OrgRow, ProcessSummaryRow, SessionRow, SubmissionRow, SubmitTarget,
+    VersionRow, VersionSummaryRow, change_select, org_select, session_select, submission_select,
+    submit_target_select, version_select,
+};
+use crate::{Store, redact_url};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
+use std::time::Duration;
+
+/// How long connecting may take before the database counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request waits for a free connection (or a new one) before giving up.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections per node. PostgreSQL's default `max_connections` is 100: this leaves room for
+/// several nodes and the operators' tools.
+const MAX_CONNECTIONS: u32 = 10;
+
+/// The storage on a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
+    /// applies the migrations it does not have yet.
+    ///
+    /// Fails within a few seconds with `StoreError::Database` if the database cannot be
+    /// reached, and with `StoreError::Config` if the URL is malformed.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(|error| {
+            StoreError::Config(format!(
+                "invalid PostgreSQL URL {:?}: {error}",
+                redact_url(url)
+            ))
+        })?;
+        Self::connect_with(options).await
+    }
+
+    /// Like [`PostgresStore::connect`], from options built in code.
+    ///
+    /// Migrations are applied under PostgreSQL's advisory lock, so several nodes may start at
+    /// once. Migrations recorded in the database that this build does not know (applied by a
+    /// newer version during a rolling upgrade) are tolerated, so an older node can still start.
+    pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        // One connection first, with a hard deadline: an unreachable database fails here with
+        // its real cause (refused, unknown host, authentication) instead of a pool timeout.
+        let mut conn = connect_once(&options).await?;
+        migrator().run(&mut conn).await?;
+        conn.close().await?;
+
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    sqlx::query("SET synchronous_commit TO on")
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes every connection, waiting for those in use to be returned. The store answers
+    /// `PoolClosed` afterwards.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a transaction.
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// The submission of a session, if it has one.
+    async fn submission_of(
+        &self,
+        executor: impl sqlx::PgExecutor<'_>,
+        session: i64,
+    ) -> Result<Option<Submission>, StoreError> {
+        sqlx::query_as::<_, SubmissionRow>(concat!(
+            submission_select!(),
+            " WHERE sub.session_id = $1"
+        ))
+        .bind(session)
+        .fetch_optional(executor)
+        .await?
+        .map(Submission::try_from)
+        .transpose()
+    }
+}
+
+/// Opens one connection within [`CONNECT_TIMEOUT`], naming the server in the error.
+async fn connect_once(options: &PgConnectOptions) -> Result<PgConnection, StoreError> {
+    let server = match options.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(sqlx::Error::Io(error))) => Err(StoreError::Database(sqlx::Error::Io(
+            std::io::Error::new(
+                error.kind(),
+                format!("cannot connect to PostgreSQL at {server}: {error}"),
+            ),
+        ))),
+        Ok(Err(error)) => Err(StoreError::Database(error)),
+        Err(_elapsed) => Err(StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "cannot connect to PostgreSQL at {server}: no answer within {} s",
+                CONNECT_TIMEOUT.as_secs()
+            ),
+        )))),
+    }
+}
+
+/// The PostgreSQL migrations, embedded at build time.
+fn migrator() -> Migrator {
+    let mut migrator = sqlx::migrate!("./migrations/postgres");
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn add_admin_token(&self, hash: TokenHash, now: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO admin_tokens (hash, created_at) VALUES ($1, $2) \
+             ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(&hash.0[..])
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn admin_token_hashes(&self) -> Result<Vec<TokenHash>, StoreError> {
+        sqlx::query_scalar::<_, Vec<u8>>("SELECT hash FROM admin_tokens ORDER BY created_at, hash")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(rows::token_hash)
+            .collect()
+    }
+
+    async fn create_org(&self, new: NewOrg, now: Millis) -> Result<Org, StoreError> {
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO orgs (slug, name, region, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id",
+        )
+        .bind(&new.slug)
+        .bind(&new.name)
+        .bind(&new.region)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(rows::conflict_on_unique(|| format!("organisation {:?}", new.slug)))?;
+        Ok(Org {
+            id: OrgId(id),
+            slug: new.slug,
+            name: new.name,
+            region: new.region,
+            created_at: now,
+        })
+    }
+
+    async fn org(&self, slug: &str) -> Result<Option<Org>, StoreError> {
+        let row = sqlx::query_as::<_, OrgRow>(concat!(org_select!(), " WHERE slug = $1"))
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Org::from))
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Org>, StoreError> {
+        let rows =
+            sqlx::query_as::<_, OrgRow>(concat!(org_select!(), " ORDER BY slug COLLATE \"C\""))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(Org::from).collect())
+    }
+
+    async fn publish_version(
+        &self,
+        org: OrgId,
+        new: NewVersion,
+        now: Millis,
+    ) -> Result<ProcessVersion, StoreError> {
+        let mut tx = self.begin().await?;
+        // A concurrent first publish of the same process waits here until the other
+        // transaction ends, then finds its row.
+        sqlx::query(
+            "INSERT INTO processes (org_id, slug, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id, slug) DO NOTHING",
+        )
+        .bind(org.0)
+        .bind(&new.process_slug)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(rows::not_found_on_foreign_key)?;
+        // The process row's lock serialises publishes of this process until commit, so the
+        // next number is read after the previous publish committed.
+        let process_id = sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM processes WHERE org_id = $1 AND slug = $2 FOR UPDATE",
+        )
+        .bind(org.0)
+        .bind(&new.process_slug)
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = sqlx::query_scalar::<_, i64>(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM process_versions WHERE process_id = $1",
+        )
+        .bind(process_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO process_versions (process_id, number, title, source, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(process_id)
+        .bind(number)
+        .bind(&new.title)
+        .bind(&new.source)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+
+        Ok(ProcessVersion {
+            id: VersionId(id),
+            process_id: ProcessId(process_id),
+            org_id: org,
+            process_slug: new.process_slug,
+            number,
+            title: new.title,
+            source: new.source,
+            created_at: now,
+        })
+    }
+
+    async fn latest_version(
+        &self,
+        org: OrgId,
+        process_slug: &str,
+    ) -> Result<Option<ProcessVersion>, StoreError> {
+        let row = sqlx::query_as::<_, VersionRow>(concat!(
+            version_select!(),
+            " WHERE p.org_id = $1 AND p.slug = $2 ORDER BY v.number DESC LIMIT 1"
+        ))
+        .bind(org.0)
+        .bind(process_slug)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(ProcessVersion::from))
+    }
+
+    async fn version(&self, id: VersionId) -> Result<Option<ProcessVersion>, StoreError> {
+        let row = sqlx::query_as::<_, VersionRow>(concat!(version_select!(), " WHERE v.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(ProcessVersion::from))
+    }
+
+    async fn list_processes(&self, org: OrgId) -> Result<Vec<ProcessSummary>, StoreError> {
+        let rows = sqlx::query_as::<_, ProcessSummaryRow>(
+            "SELECT p.slug, v.title, v.number AS latest_version, v.created_at AS updated_at \
+             FROM processes p JOIN process_versions v ON v.process_id = p.id \
+             WHERE p.org_id = $1 \
+               AND v.number = (SELECT MAX(number) FROM process_versions WHERE process_id = p.id) \
+             ORDER BY p.slug COLLATE \"C\"",
+        )
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(ProcessSummary::from).collect())
+    }
+
+    async fn list_versions(
+        &self,
+        org: OrgId,
+        process_slug: &str,
+    ) -> Result<Vec<VersionSummary>, StoreError> {
+        let rows = sqlx::query_as::<_, VersionSummaryRow>(
+            "SELECT v.number, v.title, v.created_at \
+             FROM process_versions v JOIN processes p ON p.id = v.process_id \
+             WHERE p.org_id = $1 AND p.slug = $2 ORDER BY v.number",
+        )
+        .bind(org.0)
+        .bind(process_slug)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(VersionSummary::from).collect())
+    }
+
+    async fn create_session(&self, new: NewSession, now: Millis) -> Result<Session, StoreError> {
+        // The organisation comes from the version, so a session can never name another one.
+        let created = sqlx::query_as::<_, (i64, i64)>(
+            "INSERT INTO sessions \
+                 (token_hash, org_id, version_id, answers, current_step, revision, \
+                  created_at, updated_at) \
+             SELECT $1, p.org_id, v.id, $2, 0, 0, $3, $3 \
+             FROM process_versions v JOIN processes p ON p.id = v.process_id \
+             WHERE v.id = $4 \
+             RETURNING id, org_id",
+        )
+        .bind(&new.token.0[..])
+        .bind(rows::answers_json(&new.answers))
+        .bind(now)
+        .bind(new.version.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(rows::conflict_on_unique(|| "session token".to_owned()))?;
+        let (id, org_id) = created.ok_or(StoreError::NotFound)?;
+
+        Ok(Session {
+            id: SessionId(id),
+            org_id: OrgId(org_id),
+            version_id: new.version,
+            answers: new.answers,
+            current_step: 0,
+            revision: 0,
+            created_at: now,
+            updated_at: now,
+            submitted_at: None,
+            submission_id: None,
+        })
+    }
+
+    async fn session_by_token(&self, token: &TokenHash) -> Result<Option<Session>, StoreError> {
+        sqlx::query_as::<_, SessionRow>(concat!(session_select!(), " WHERE s.token_hash = $1"))
+            .bind(&token.0[..])
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Session::try_from)
+            .transpose()
+    }
+
+    async fn apply_change(
+        &self,
+        token: &TokenHash,
+        change: Change,
+        now: Millis,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        // The session row's lock makes concurrent changes to it queue: each merges into what
+        // the one before it committed.
+        let mut session: Session = sqlx::query_as::<_, SessionRow>(concat!(
+            session_select!(),
+            " WHERE s.token_hash = $1 FOR UPDATE OF s"
+        ))
+        .bind(&token.0[..])
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_into()?;
+        if session.submitted_at.is_some() {
+            return Err(StoreError::Submitted);
+        }
+
+        if let (Some(client), Some(seq)) = (&change.client, change.seq) {
+            let applied = sqlx::query_scalar::<_, i64>(
+                "SELECT revision FROM session_changes \
+                 WHERE session_id = $1 AND client = $2 AND seq = $3",
+            )
+            .bind(session.id.0)
+            .bind(client)
+            .bind(seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if applied.is_some() {
+                tx.rollback().await?;
+                return Ok(ChangeOutcome {
+                    session,
+                    duplicate: true,
+                });
+            }
+        }
+
+        rows::merge_answers(&mut session.answers, &change.answers);
+        if let Some(step) = change.current_step {
+            session.current_step = step;
+        }
+        session.revision += 1;
+        session.updated_at = now;
+
+        sqlx::query(
+            "UPDATE sessions SET answers = $1, current_step = $2, revision = $3, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(rows::answers_json(&session.answers))
+        .bind(session.current_step)
+        .bind(session.revision)
+        .bind(now)
+        .bind(session.id.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO session_changes \
+                 (session_id, revision, client, seq, answers, current_step, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(session.id.0)
+        .bind(session.revision)
+        .bind(&change.client)
+        .bind(change.seq)
+        .bind(rows::answers_json(&change.answers))
+        .bind(change.current_step)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+
+        Ok(ChangeOutcome {
+            session,
+            duplicate: false,
+        })
+    }
+
+    async fn changes(&self, session: SessionId) -> Result<Vec<ChangeRecord>, StoreError> {
+        sqlx::query_as::<_, ChangeRow>(concat!(
+            change_select!(),
+            " WHERE session_id = $1 ORDER BY revision"
+        ))
+        .bind(session.0)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(ChangeRecord::try_from)
+        .collect()
+    }
+
+    async fn submit(
+        &self,
+        token: &TokenHash,
+        submit: NewSubmission,
+        now: Millis,
+    ) -> Result<SubmitOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        // Locking the session makes a concurrent submit wait, then find this submission.
+        let target = sqlx::query_as::<_, SubmitTarget>(concat!(
+            submit_target_select!(),
+            " WHERE s.token_hash = $1 FOR UPDATE OF s"
+        ))
+        .bind(&token.0[..])
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+
+        if let Some(existing) = self.submission_of(&mut *tx, target.session_id).await? {
+            tx.rollback().await?;
+            return Ok(SubmitOutcome {
+                submission: existing,
+                created: false,
+            });
+        }
+
+        let inserted = sqlx::query(
+            "INSERT INTO submissions \
+                 (public_id, session_id, org_id, process_id, version_id, idempotency_key, \
+                  answers, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&submit.public_id)
+        .bind(target.session_id)
+        .bind(target.org_id)
+        .bind(target.process_id)
+        .bind(target.version_id)
+        .bind(&submit.idempotency_key)
+        .bind(rows::answers_json(&submit.answers))
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        if let Err(error) = inserted {
+            if !rows::is_unique_violation(&error) {
+                return Err(error.into());
+            }
+            // The lock makes a second submission of the session unlikely, but UNIQUE
+            // (session_id) is what guarantees there is only one: if another transaction won,
+            // answer with its submission. Otherwise the caller's public id is taken.
+            tx.rollback().await?;
+            return match self.submission_of(&self.pool, target.session_id).await? {
+                Some(existing) => Ok(SubmitOutcome {
+                    submission: existing,
+                    created: false,
+                }),
+                None => Err(StoreError::Conflict(format!(
+                    "submission {:?}",
+                    submit.public_id
+                ))),
+            };
+        }
+        sqlx::query("UPDATE sessions SET submitted_at = $1, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(target.session_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+
+        Ok(SubmitOutcome {
+            submission: Submission {
+                id: submit.public_id,
+                process_slug: target.process_slug,
+                version: target.version,
+                answers: submit.answers,
+                submitted_at: now,
+            },
+            created: true,
+        })
+    }
+
+    async fn list_submissions(
+        &self,
+        org: OrgId,
+        process_slug: &str,
+    ) -> Result<Vec<Submission>, StoreError> {
+        sqlx::query_as::<_, SubmissionRow>(concat!(
+            submission_select!(),
+            " WHERE p.org_id = $1 AND p.slug = $2 ORDER BY sub.created_at, sub.id"
+        ))
+        .bind(org.0)
+        .bind(process_slug)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Submission::try_from)
+        .collect()
+    }
+}
