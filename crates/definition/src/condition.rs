@@ -150,7 +150,6 @@ impl Serialize for Condition {
 /// Works out which fields are visible for one set of answers, remembering what it found so that
 /// asking about every field costs one evaluation of each condition.
 pub(crate) struct Visibility<'a> {
-    process: &'a Process,
     answers: &'a Answers,
     by_id: HashMap<&'a str, &'a Field>,
     known: HashMap<&'a str, Known>,
@@ -167,7 +166,6 @@ enum Known {
 impl<'a> Visibility<'a> {
     pub(crate) fn new(process: &'a Process, answers: &'a Answers) -> Self {
         Visibility {
-            process,
             answers,
             by_id: process.fields().map(|f| (f.id.as_str(), f)).collect(),
             known: HashMap::new(),
@@ -208,11 +206,6 @@ impl<'a> Visibility<'a> {
             return None;
         }
         Some((field, answer))
-    }
-
-    /// The process this works on.
-    pub(crate) fn process(&self) -> &'a Process {
-        self.process
     }
 }
 

@@ -280,7 +280,13 @@ impl Builder {
 
     /// Whether the next node completes a key of an open mapping (rather than a value).
     fn expecting_key(&self) -> bool {
-        matches!(self.stack.last(), Some(Open { frame: Frame::Map { key: None, .. }, .. }))
+        matches!(
+            self.stack.last(),
+            Some(Open {
+                frame: Frame::Map { key: None, .. },
+                ..
+            })
+        )
     }
 
     fn scalar(
@@ -302,11 +308,18 @@ impl Builder {
 
     /// YAML 1.2 core schema: plain scalars may be null, booleans or numbers; quoted and block
     /// scalars are strings; a few core tags (`!!str`, `!!int` …) are honoured.
-    fn resolve(&mut self, text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>, pos: Pos) -> Value {
+    fn resolve(
+        &mut self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        pos: Pos,
+    ) -> Value {
         if let Some(tag) = tag {
             let wanted = if tag.is_yaml_core_schema() {
                 Some(tag.suffix.as_str())
-            } else if tag.handle == "!" && tag.suffix.is_empty() {
+            } else if tag.handle.is_empty() && tag.suffix == "!" {
+                // The non-specific tag `!`: "a string, whatever it looks like".
                 Some("str")
             } else {
                 None
@@ -395,7 +408,13 @@ impl Builder {
             Frame::Seq(items) => Value::Seq(items),
             Frame::Map { entries, .. } => Value::Map(entries),
         };
-        self.complete(Node { value, pos: open.pos }, open.anchor)
+        self.complete(
+            Node {
+                value,
+                pos: open.pos,
+            },
+            open.anchor,
+        )
     }
 
     /// Adds a finished node to its parent (or makes it the root), remembering it if anchored.
@@ -450,8 +469,7 @@ impl Builder {
                             pending
                         }
                         other => {
-                            let message =
-                                format!("a key must be text, found {}", other.describe());
+                            let message = format!("a key must be text, found {}", other.describe());
                             *key = Some(PendingKey {
                                 key: String::new(),
                                 pos: node.pos,
@@ -484,13 +502,15 @@ fn resolve_plain(text: &str) -> Value {
     }
     if let Some(hex) = text.strip_prefix("0x") {
         if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return i64::from_str_radix(hex, 16).map_or_else(|_| Value::Str(text.to_owned()), Value::Int);
+            return i64::from_str_radix(hex, 16)
+                .map_or_else(|_| Value::Str(text.to_owned()), Value::Int);
         }
         return Value::Str(text.to_owned());
     }
     if let Some(oct) = text.strip_prefix("0o") {
         if !oct.is_empty() && oct.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-            return i64::from_str_radix(oct, 8).map_or_else(|_| Value::Str(text.to_owned()), Value::Int);
+            return i64::from_str_radix(oct, 8)
+                .map_or_else(|_| Value::Str(text.to_owned()), Value::Int);
         }
         return Value::Str(text.to_owned());
     }
@@ -498,7 +518,9 @@ fn resolve_plain(text: &str) -> Value {
     if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
         return match text.parse::<i64>() {
             Ok(i) => Value::Int(i),
-            Err(_) => text.parse::<f64>().map_or_else(|_| Value::Str(text.to_owned()), Value::Float),
+            Err(_) => text
+                .parse::<f64>()
+                .map_or_else(|_| Value::Str(text.to_owned()), Value::Float),
         };
     }
     if is_core_float(unsigned) {
@@ -596,10 +618,7 @@ mod tests {
         assert_eq!(e[0].key, "12");
         assert_eq!(e[0].value.value, Value::Str("true".into()));
         assert_eq!(e[1].key, "13");
-        assert_eq!(
-            e[1].value.to_json(),
-            serde_json::json!([1, "1"])
-        );
+        assert_eq!(e[1].value.to_json(), serde_json::json!([1, "1"]));
     }
 
     #[test]
@@ -609,7 +628,9 @@ mod tests {
         assert_eq!(e[0].key_pos, Pos { line: 1, column: 1 });
         assert_eq!(e[0].value.pos, Pos { line: 1, column: 4 });
         assert_eq!(e[1].key_pos, Pos { line: 2, column: 1 });
-        let Value::Seq(items) = &e[1].value.value else { panic!() };
+        let Value::Seq(items) = &e[1].value.value else {
+            panic!()
+        };
         assert_eq!(items[0].pos, Pos { line: 3, column: 5 });
         assert_eq!(items[1].pos, Pos { line: 4, column: 5 });
         assert_eq!(entries(&items[1])[0].value.pos, Pos { line: 4, column: 9 });
@@ -621,9 +642,15 @@ mod tests {
         let e = entries(&node);
         assert_eq!(e[1].key, "b");
         assert_eq!(e[1].key_pos, Pos { line: 3, column: 3 });
-        assert_eq!(node.to_json(), serde_json::json!({"a": 1, "b": [true, null, "x"]}));
+        assert_eq!(
+            node.to_json(),
+            serde_json::json!({"a": 1, "b": [true, null, "x"]})
+        );
         let compact = root(r#"{"a":{"b":[1,2.5,"c"]}}"#);
-        assert_eq!(compact.to_json(), serde_json::json!({"a": {"b": [1, 2.5, "c"]}}));
+        assert_eq!(
+            compact.to_json(),
+            serde_json::json!({"a": {"b": [1, 2.5, "c"]}})
+        );
     }
 
     #[test]
@@ -637,27 +664,39 @@ mod tests {
                 "a: duplicate key \"a\" (line 5, column 1)"
             ]
         );
-        assert_eq!(loaded.root.to_json(), serde_json::json!({"a": 1, "b": {"c": 2}}));
+        assert_eq!(
+            loaded.root.to_json(),
+            serde_json::json!({"a": 1, "b": {"c": 2}})
+        );
     }
 
     #[test]
     fn complex_keys_are_reported() {
         let loaded = load("? [a, b]\n: 1\nc: 2\n").unwrap();
         assert_eq!(loaded.problems.len(), 1);
-        assert_eq!(loaded.problems[0].message, "a key must be text, found a list");
+        assert_eq!(
+            loaded.problems[0].message,
+            "a key must be text, found a list"
+        );
         assert_eq!(loaded.root.to_json(), serde_json::json!({"c": 2}));
     }
 
     #[test]
     fn anchors_and_aliases_are_expanded() {
         let node = root("a: &x [1, 2]\nb: *x\n");
-        assert_eq!(node.to_json(), serde_json::json!({"a": [1, 2], "b": [1, 2]}));
+        assert_eq!(
+            node.to_json(),
+            serde_json::json!({"a": [1, 2], "b": [1, 2]})
+        );
     }
 
     #[test]
     fn tags_of_the_core_schema_are_honoured() {
         let node = root("a: !!str 12\nb: !!float 1\nc: ! 13\n");
-        assert_eq!(node.to_json(), serde_json::json!({"a": "12", "b": 1.0, "c": "13"}));
+        assert_eq!(
+            node.to_json(),
+            serde_json::json!({"a": "12", "b": 1.0, "c": "13"})
+        );
         let loaded = load("a: !foo 12\nb: !!int x\n").unwrap();
         assert_eq!(loaded.problems.len(), 2);
         assert_eq!(loaded.problems[0].path, "a");
@@ -677,7 +716,10 @@ mod tests {
     #[test]
     fn empty_and_multiple_documents_are_refused() {
         assert_eq!(load("").err().unwrap().message, "the document is empty");
-        assert_eq!(load("# only a comment\n").err().unwrap().message, "the document is empty");
+        assert_eq!(
+            load("# only a comment\n").err().unwrap().message,
+            "the document is empty"
+        );
         let error = load("a: 1\n---\nb: 2\n").err().unwrap();
         assert_eq!(error.line, Some(2));
     }
@@ -703,7 +745,9 @@ mod tests {
 
     #[test]
     fn alias_bombs_are_refused_quickly() {
-        let mut bomb = String::from("a: &a [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n");
+        let mut bomb = String::from(
+            "a: &a [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n",
+        );
         let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
         for pair in names.windows(2) {
             let (prev, next) = (pair[0], pair[1]);

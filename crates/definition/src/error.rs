@@ -119,7 +119,10 @@ mod tests {
             error("", Some(1), Some(2)).to_string(),
             "unknown field \"injurd\" (line 1, column 2)"
         );
-        assert_eq!(error("slug", None, None).to_string(), "slug: unknown field \"injurd\"");
+        assert_eq!(
+            error("slug", None, None).to_string(),
+            "slug: unknown field \"injurd\""
+        );
     }
 
     #[test]

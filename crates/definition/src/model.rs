@@ -242,7 +242,10 @@ impl Pattern {
                         .lines()
                         .rev()
                         .find(|l| l.starts_with("error:"))
-                        .map_or_else(|| text.clone(), |l| l.trim_start_matches("error: ").to_owned());
+                        .map_or_else(
+                            || text.clone(),
+                            |l| l.trim_start_matches("error: ").to_owned(),
+                        );
                     format!("invalid regular expression: {reason}")
                 }
             })?;

@@ -320,7 +320,9 @@ pub(crate) fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
 }
 
 /// Maps a unique violation to `Conflict(what)` and any other error to `Database`.
-pub(crate) fn conflict_on_unique(what: impl FnOnce() -> String) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn conflict_on_unique(
+    what: impl FnOnce() -> String,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| {
         if is_unique_violation(&error) {
             StoreError::Conflict(what())
@@ -374,7 +376,8 @@ mod tests {
 
     #[test]
     fn answers_round_trip() {
-        let original = answers(json!({"name": "Ada", "age": 36, "tags": ["x"], "nested": {"k": null}}));
+        let original =
+            answers(json!({"name": "Ada", "age": 36, "tags": ["x"], "nested": {"k": null}}));
         let text = answers_json(&original);
         assert_eq!(parse_answers(&text, String::new).ok(), Some(original));
     }
@@ -382,6 +385,9 @@ mod tests {
     #[test]
     fn token_hashes_are_32_bytes() {
         assert!(token_hash(vec![7; 32]).is_ok());
-        assert!(matches!(token_hash(vec![7; 31]), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            token_hash(vec![7; 31]),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 }

@@ -10,6 +10,7 @@
 //! deadlocks with other writers (for example a second process on the same file). Reads go
 //! through a separate pool and, thanks to WAL, never wait for the writer.
 
+use crate::Store;
 use crate::model::{
     Change, ChangeOutcome, ChangeRecord, Millis, NewOrg, NewSession, NewSubmission, NewVersion,
     Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session, SessionId, StoreError,
@@ -20,7 +21,6 @@ use crate::rows::{
     VersionRow, VersionSummaryRow, change_select, org_select, session_select, submission_select,
     submit_target_select, version_select,
 };
-use crate::Store;
 use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -86,6 +86,17 @@ impl SqliteStore {
             .await?;
 
         Ok(SqliteStore { writer, reader })
+    }
+
+    /// The single-connection pool every write goes through, for metrics and diagnostics.
+    /// Writing through it bypasses the store's rules.
+    pub fn write_pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// The pool for reads, for metrics and diagnostics.
+    pub fn read_pool(&self) -> &SqlitePool {
+        &self.reader
     }
 
     /// Closes every connection, waiting for those in use to be returned. The store answers
@@ -168,7 +179,9 @@ impl Store for SqliteStore {
         .bind(now)
         .fetch_one(&self.writer)
         .await
-        .map_err(rows::conflict_on_unique(|| format!("organisation {:?}", new.slug)))?;
+        .map_err(rows::conflict_on_unique(|| {
+            format!("organisation {:?}", new.slug)
+        }))?;
         Ok(Org {
             id: OrgId(id),
             slug: new.slug,
@@ -212,13 +225,12 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(rows::not_found_on_foreign_key)?;
-        let process_id = sqlx::query_scalar::<_, i64>(
-            "SELECT id FROM processes WHERE org_id = ? AND slug = ?",
-        )
-        .bind(org.0)
-        .bind(&new.process_slug)
-        .fetch_one(&mut *tx)
-        .await?;
+        let process_id =
+            sqlx::query_scalar::<_, i64>("SELECT id FROM processes WHERE org_id = ? AND slug = ?")
+                .bind(org.0)
+                .bind(&new.process_slug)
+                .fetch_one(&mut *tx)
+                .await?;
         let number = sqlx::query_scalar::<_, i64>(
             "SELECT COALESCE(MAX(number), 0) + 1 FROM process_versions WHERE process_id = ?",
         )

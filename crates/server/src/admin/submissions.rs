@@ -99,7 +99,8 @@ fn csv(columns: &[String], submissions: &[Submission]) -> Result<String, AppErro
 }
 
 /// One answer as a CSV cell. Lists are joined with "; ". Text that a spreadsheet would run as
-/// a formula (starting with = + - @ or a tab or carriage return) is prefixed with `'`.
+/// a formula (starting with = + - @ or a tab or carriage return) is prefixed with `'`, except
+/// plain phone-like numbers such as `+44 20 7946 0000`, which no spreadsheet runs.
 pub fn csv_cell(answer: Option<&Value>) -> String {
     match answer {
         None | Some(Value::Null) => String::new(),
@@ -117,8 +118,13 @@ pub fn csv_cell(answer: Option<&Value>) -> String {
 }
 
 fn defuse_formula(s: &str) -> String {
+    let phone_like = || {
+        s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.'))
+    };
     match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        Some('=' | '@' | '\t' | '\r') => format!("'{s}"),
+        Some('+' | '-') if !phone_like() => format!("'{s}"),
         _ => s.to_owned(),
     }
 }
@@ -133,6 +139,10 @@ mod tests {
         assert_eq!(csv_cell(None), "");
         assert_eq!(csv_cell(Some(&json!("plain"))), "plain");
         assert_eq!(csv_cell(Some(&json!("=HYPERLINK(1)"))), "'=HYPERLINK(1)");
+        assert_eq!(csv_cell(Some(&json!("+1+cmd|' /C calc'!A0"))), "'+1+cmd|' /C calc'!A0");
+        assert_eq!(csv_cell(Some(&json!("-2+3"))), "-2+3");
+        assert_eq!(csv_cell(Some(&json!("@SUM(A1)"))), "'@SUM(A1)");
+        assert_eq!(csv_cell(Some(&json!("+44 20 7946 0000"))), "+44 20 7946 0000");
         assert_eq!(csv_cell(Some(&json!(12.5))), "12.5");
         assert_eq!(csv_cell(Some(&json!(-3))), "-3");
         assert_eq!(csv_cell(Some(&json!(true))), "true");

@@ -1,0 +1,172 @@
+//! The command line: `holdfast serve` and the operator commands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use holdfast_server::Environment;
+
+/// Holdfast: digital processes that never lose an answer.
+#[derive(Debug, Parser)]
+#[command(name = "holdfast", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the platform.
+    Serve(ServeArgs),
+    /// Customer organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Process definitions.
+    #[command(subcommand)]
+    Process(ProcessCommand),
+    /// Submissions.
+    #[command(subcommand)]
+    Submissions(SubmissionsCommand),
+}
+
+/// `holdfast serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory: the embedded database and the bootstrap admin token.
+    #[arg(long = "data", env = "HOLDFAST_DATA", default_value = "./holdfast-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "HOLDFAST_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database URL (postgres://user@host/db); embedded SQLite in the data directory if absent.
+    #[arg(long, env = "HOLDFAST_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// The environment this deployment serves.
+    #[arg(long, env = "HOLDFAST_ENVIRONMENT", default_value = "production", value_parser = parse_environment)]
+    pub environment: Environment,
+    /// This deployment's region.
+    #[arg(long, env = "HOLDFAST_REGION", default_value = "local")]
+    pub region: String,
+    /// All of the platform's regions, comma-separated (default: just --region).
+    #[arg(long, env = "HOLDFAST_REGIONS", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Also create the organisation `demo` with the example motor-claim process.
+    #[arg(long)]
+    pub demo: bool,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, env = "HOLDFAST_BODY_LIMIT", default_value_t = holdfast_server::config::DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// The URL people reach this deployment at (for links); default http://LISTEN.
+    #[arg(long, env = "HOLDFAST_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+fn parse_environment(s: &str) -> Result<Environment, String> {
+    s.parse()
+}
+
+/// How the operator commands reach a deployment.
+#[derive(Debug, Args, Clone)]
+pub struct Remote {
+    /// The deployment's URL.
+    #[arg(long, env = "HOLDFAST_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Admin token (default: read from --token-file).
+    #[arg(long, env = "HOLDFAST_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// File holding the admin token, used when --token is not given.
+    #[arg(long, env = "HOLDFAST_TOKEN_FILE", default_value = "./holdfast-data/admin-token")]
+    pub token_file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `holdfast org …`.
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        /// URL name: lowercase letters, digits and hyphens.
+        slug: String,
+        /// Home region (default: the deployment's region).
+        #[arg(long)]
+        region: Option<String>,
+        /// Display name (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List organisations.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// `holdfast process …`.
+#[derive(Debug, Subcommand)]
+pub enum ProcessCommand {
+    /// Publish a definition file (YAML or JSON) as a new version.
+    Publish {
+        /// The definition file.
+        file: PathBuf,
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List an organisation's processes.
+    List {
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List a process's versions.
+    Versions {
+        /// The process.
+        process: String,
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// One row per submission, one column per field.
+    Csv,
+}
+
+/// `holdfast submissions …`.
+#[derive(Debug, Subcommand)]
+pub enum SubmissionsCommand {
+    /// Export a process's submissions to standard output (or --output).
+    Export {
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        /// The process.
+        #[arg(long)]
+        process: String,
+        /// The format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}

@@ -1,0 +1,12 @@
+//! Holdfast's acceptance suite: a real server on a real socket over a real database, driven
+//! over HTTP as a person (without JavaScript) and an operator would. Every test runs on the
+//! embedded SQLite store and on PostgreSQL.
+
+mod support;
+
+mod admin_api;
+mod bad_input;
+mod cli;
+mod openapi;
+mod versions;
+mod walkthrough;
