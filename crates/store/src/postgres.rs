@@ -249,7 +249,7 @@ impl Store for PostgresStore {
         // The process row's lock serialises publishes of this process until commit, so the
         // next number is read after the previous publish committed.
         let process_id = sqlx::query_scalar::<_, i64>(
-            "SELECT id FROM processes WHERE org_id = $1 AND slug = $2",
+            "SELECT id FROM processes WHERE org_id = $1 AND slug = $2 FOR UPDATE",
         )
         .bind(org.0)
         .bind(&new.process_slug)
@@ -395,7 +395,7 @@ impl Store for PostgresStore {
         // the one before it committed.
         let mut session: Session = sqlx::query_as::<_, SessionRow>(concat!(
             session_select!(),
-            " WHERE s.token_hash = $1"
+            " WHERE s.token_hash = $1 FOR UPDATE OF s"
         ))
         .bind(&token.0[..])
         .fetch_optional(&mut *tx)
@@ -488,7 +488,7 @@ impl Store for PostgresStore {
         // Locking the session makes a concurrent submit wait, then find this submission.
         let target = sqlx::query_as::<_, SubmitTarget>(concat!(
             submit_target_select!(),
-            " WHERE s.token_hash = $1"
+            " WHERE s.token_hash = $1 FOR UPDATE OF s"
         ))
         .bind(&token.0[..])
         .fetch_optional(&mut *tx)

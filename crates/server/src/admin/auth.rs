@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::tokens;
 
 /// Lets the request through only with `Authorization: Bearer <admin token>`.
-pub async fn require_admin(
+pub(crate) async fn require_admin(
     State(state): State<AppState>,
     request: Request,
     next: Next,

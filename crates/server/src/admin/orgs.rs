@@ -43,7 +43,7 @@ impl From<Org> for OrgView {
 }
 
 /// `POST /api/v1/admin/orgs`.
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<OrgView>), AppError> {
@@ -83,7 +83,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/admin/orgs`.
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<OrgView>>, AppError> {
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<OrgView>>, AppError> {
     let orgs = state.store.list_orgs().await?;
     Ok(Json(orgs.into_iter().map(OrgView::from).collect()))
 }

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::clock;
 
 /// The organisation named in the path, or 404.
-pub async fn find_org(state: &AppState, slug: &str) -> Result<Org, AppError> {
+pub(crate) async fn find_org(state: &AppState, slug: &str) -> Result<Org, AppError> {
     state
         .store
         .org(slug)
@@ -22,7 +22,7 @@ pub async fn find_org(state: &AppState, slug: &str) -> Result<Org, AppError> {
 }
 
 #[derive(Serialize)]
-struct Published {
+pub(crate) struct Published {
     process: String,
     version: i64,
     title: String,
@@ -31,7 +31,7 @@ struct Published {
 
 /// `POST /api/v1/admin/orgs/{org}/processes`: the body is a definition document (YAML or
 /// JSON). Publishes it as the process's next version, or answers 422 with every problem.
-pub async fn publish(
+pub(crate) async fn publish(
     State(state): State<AppState>,
     Path(org): Path<String>,
     Body(body): Body,
@@ -73,7 +73,7 @@ pub async fn publish(
 }
 
 #[derive(Serialize)]
-struct ProcessView {
+pub(crate) struct ProcessView {
     slug: String,
     title: String,
     latest_version: i64,
@@ -81,7 +81,7 @@ struct ProcessView {
 }
 
 /// `GET /api/v1/admin/orgs/{org}/processes`.
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     Path(org): Path<String>,
 ) -> Result<Response, AppError> {
@@ -102,7 +102,7 @@ pub async fn list(
 }
 
 #[derive(Serialize)]
-struct VersionView {
+pub(crate) struct VersionView {
     version: i64,
     title: String,
     published_at: String,
@@ -119,7 +119,7 @@ impl From<VersionSummary> for VersionView {
 }
 
 /// `GET /api/v1/admin/orgs/{org}/processes/{process}/versions`.
-pub async fn versions(
+pub(crate) async fn versions(
     State(state): State<AppState>,
     Path((org, process)): Path<(String, String)>,
 ) -> Result<Response, AppError> {

@@ -14,13 +14,13 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
-pub struct ExportQuery {
+pub(crate) struct ExportQuery {
     #[serde(default)]
     format: Option<String>,
 }
 
 /// `GET …/submissions?format=jsonl|csv` (JSON Lines by default).
-pub async fn export(
+pub(crate) async fn export(
     State(state): State<AppState>,
     Path((org, process)): Path<(String, String)>,
     Query(query): Query<ExportQuery>,

@@ -23,14 +23,14 @@ struct CreateBody {
 }
 
 #[derive(Serialize)]
-struct Created {
+pub(crate) struct Created {
     token: String,
     resume_url: String,
 }
 
 /// `POST /api/v1/orgs/{org}/processes/{process}/sessions`: opens a session, optionally
 /// prefilled (as an agent sending a link would).
-pub async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     Path((org, process)): Path<(String, String)>,
     Body(body): Body,
@@ -117,7 +117,7 @@ fn view(loaded: &sessions::LoadedSession) -> SessionView {
 }
 
 /// `GET /api/v1/sessions/{token}`.
-pub async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Json<SessionView>, AppError> {
@@ -137,7 +137,7 @@ struct AutosaveBody {
 }
 
 #[derive(Serialize)]
-struct Acknowledged {
+pub(crate) struct Acknowledged {
     revision: i64,
     acked_seq: i64,
     duplicate: bool,
@@ -146,7 +146,7 @@ struct Acknowledged {
 
 /// `PATCH /api/v1/sessions/{token}`: applies one numbered change batch of one client and
 /// answers only once it is durably committed.
-pub async fn autosave(
+pub(crate) async fn autosave(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Body(body): Body,
@@ -197,14 +197,14 @@ pub async fn autosave(
 }
 
 #[derive(Serialize)]
-struct Submitted {
+pub(crate) struct Submitted {
     id: String,
     submitted_at: String,
 }
 
 /// `POST /api/v1/sessions/{token}/submit`: validates everything and submits. A session is
 /// submitted at most once; repeating the request answers with the same submission.
-pub async fn submit(
+pub(crate) async fn submit(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,

@@ -20,7 +20,7 @@ const FORM_CLIENT: &str = "form";
 
 /// `GET /s/{token}`: the step the person is on, with everything they entered; or the
 /// confirmation if the session was submitted.
-pub async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
@@ -42,7 +42,7 @@ enum Action {
 }
 
 /// `POST /s/{token}`: saves the posted step's answers, then moves back, forward, or submits.
-pub async fn post(
+pub(crate) async fn post(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Body(body): Body,

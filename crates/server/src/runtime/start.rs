@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::{pages, tokens};
 
 /// `GET /p/{org}/{process}`.
-pub async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     Path((org, process)): Path<(String, String)>,
 ) -> Result<Html<String>, PageError> {
@@ -21,7 +21,7 @@ pub async fn show(
 
 /// `POST /p/{org}/{process}`: creates a session on the newest version and sends the person to
 /// its resume link.
-pub async fn create_session(
+pub(crate) async fn create_session(
     State(state): State<AppState>,
     Path((org, process)): Path<(String, String)>,
 ) -> Result<Redirect, PageError> {

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sqlx::Connection;
+use sqlx::{AssertSqlSafe, Connection, Executor};
 
 /// Which store a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +33,9 @@ impl Backend {
                     )
                 });
                 let name = format!("holdfast_test_{}", unique_suffix());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut connection)
+                // The name is ours: letters, digits and underscores only.
+                connection
+                    .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .await
                     .expect("CREATE DATABASE");
                 let (base, _) = admin.rsplit_once('/').expect("a database URL ends in /NAME");
