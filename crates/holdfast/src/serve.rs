@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use std::io::Write;
+
 use anyhow::Context;
 use holdfast_server::{App, Config, SystemClock};
 use tokio::net::TcpListener;
@@ -52,14 +54,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     let base = format!("http://{address}");
-    println!("Holdfast is listening on {base}");
-    println!(
-        "  admin token: {}",
+    // Whoever started us may have stopped reading standard output; that must not stop us.
+    let mut banner = format!("Holdfast is listening on {base}\n");
+    banner.push_str(&format!(
+        "  admin token: {}\n",
         data_dir.join(holdfast_server::bootstrap::ADMIN_TOKEN_FILE).display()
-    );
+    ));
     if demo {
-        println!("  demo process: {base}/p/demo/motor-claim");
+        banner.push_str(&format!("  demo process: {base}/p/demo/motor-claim\n"));
     }
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
     app.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

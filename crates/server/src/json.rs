@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 
 /// A request body within the size limit, read whole. Over the limit it is a 413 that says so.
 pub struct Body(pub Bytes);
@@ -37,14 +37,34 @@ pub fn parse<T: DeserializeOwned>(body: &Bytes, default: Option<T>) -> Result<T,
             "the request body is empty; a JSON object is expected".to_owned(),
         ));
     }
-    serde_json::from_slice(body).map_err(|error| {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         use serde_json::error::Category;
-        match error.classify() {
-            Category::Data => AppError::Unprocessable {
-                message: format!("the JSON body does not have the expected shape: {error}"),
-                problems: Vec::new(),
-            },
-            _ => AppError::BadRequest(format!("the request body is not valid JSON: {error}")),
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            Category::Data => {
+                let field = if path == "." { String::new() } else { path };
+                let message = strip_position(&inner.to_string());
+                AppError::Unprocessable {
+                    message: if field.is_empty() {
+                        format!("the JSON body does not have the expected shape: {message}")
+                    } else {
+                        format!("{field}: {message}")
+                    },
+                    problems: vec![Problem { field, message }],
+                }
+            }
+            _ => AppError::BadRequest(format!("the request body is not valid JSON: {inner}")),
         }
     })
+}
+
+/// serde_json ends data errors with " at line 1 column 42", which means nothing to a client
+/// that sent one line; the path says where the problem is.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
 }

@@ -33,9 +33,11 @@ impl Served {
             command.args(["--database", &database]);
         }
         let mut child = command.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
-        BufReader::new(stdout).read_line(&mut first).unwrap();
+        stdout.read_line(&mut first).unwrap();
+        // Keep reading what it prints, as a terminal would.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let url = first
             .trim()
             .strip_prefix("Holdfast is listening on ")

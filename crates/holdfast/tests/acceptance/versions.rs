@@ -62,7 +62,7 @@ on_both_backends!(a_json_definition_publishes_like_yaml, |backend: Backend| asyn
     assert_eq!(published["version"], 1);
     let person = server.person();
     let page = person.start("acme", "callback").await;
-    assert_eq!(page.label_for("f-slot").as_deref(), Some("When? (optional)"));
+    assert_eq!(page.label_for("f-slot").as_deref(), Some("When?"));
     let done = page
         .press(&person, "Submit", &[("phone", &["+31 20 123 4567"]), ("slot", &["afternoon"])])
         .await;

@@ -81,10 +81,23 @@ impl Person {
     }
 }
 
+/// Decodes the character references a server may write (named and numeric).
 fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
+    let numeric = Regex::new(r"&#(x[0-9a-fA-F]+|[0-9]+);").expect("regex");
+    let decoded = numeric.replace_all(s, |c: &regex::Captures| {
+        let code = &c[1];
+        let value = match code.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16),
+            None => code.parse(),
+        };
+        value
+            .ok()
+            .and_then(char::from_u32)
+            .map(String::from)
+            .unwrap_or_default()
+    });
+    decoded
+        .replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
