@@ -21,6 +21,7 @@ pub struct AppState {
     /// The clock.
     pub clock: Arc<dyn Clock>,
     definitions: Arc<RwLock<HashMap<VersionId, Arc<Process>>>>,
+    versions: Arc<RwLock<HashMap<VersionId, (ProcessVersion, Arc<Process>)>>>,
 }
 
 impl AppState {
@@ -31,6 +32,7 @@ impl AppState {
             config: Arc::new(config),
             clock,
             definitions: Arc::default(),
+            versions: Arc::default(),
         }
     }
 
@@ -58,17 +60,27 @@ impl AppState {
         Ok(parsed)
     }
 
-    /// The version a session is on, with its parsed definition.
+    /// The version a session is on, with its parsed definition. Versions are immutable, so
+    /// both are kept after the first read.
     pub async fn session_definition(
         &self,
-        version: VersionId,
+        id: VersionId,
     ) -> Result<(ProcessVersion, Arc<Process>), AppError> {
-        let version = self
-            .store
-            .version(version)
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session refers to missing version {version:?}")))?;
+        if let Some(found) = self
+            .versions
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(&id).cloned())
+        {
+            return Ok(found);
+        }
+        let version = self.store.version(id).await?.ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("session refers to missing version {id:?}"))
+        })?;
         let definition = self.definition(&version)?;
+        if let Ok(mut cache) = self.versions.write() {
+            cache.insert(id, (version.clone(), definition.clone()));
+        }
         Ok((version, definition))
     }
 }
