@@ -66,7 +66,10 @@ fn good_step_one() -> Answers {
 }
 
 fn pairs(errors: &[AnswerError]) -> Vec<(&str, &str)> {
-    errors.iter().map(|e| (e.field.as_str(), e.message.as_str())).collect()
+    errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.message.as_str()))
+        .collect()
 }
 
 /// The problem `validate_step` finds with one answer of the first step (others being good).
@@ -108,14 +111,38 @@ fn good_answers_pass_every_check() {
 fn saving_checks_types_options_and_length_limits() {
     let cases: Vec<(&str, Value, &str)> = vec![
         ("name", json!(12), "Must be text"),
-        ("name", json!("Abcdefghijk"), "Must be at most 10 characters"),
-        ("story", json!("x".repeat(21)), "Must be at most 20 characters"),
+        (
+            "name",
+            json!("Abcdefghijk"),
+            "Must be at most 10 characters",
+        ),
+        (
+            "story",
+            json!("x".repeat(21)),
+            "Must be at most 20 characters",
+        ),
         ("email", json!(["a@b.co"]), "Must be text"),
-        ("email", json!(format!("{}@example.com", "a".repeat(250))), "Must be at most 254 characters"),
-        ("phone", json!("1".repeat(41)), "Must be at most 40 characters"),
+        (
+            "email",
+            json!(format!("{}@example.com", "a".repeat(250))),
+            "Must be at most 254 characters",
+        ),
+        (
+            "phone",
+            json!("1".repeat(41)),
+            "Must be at most 40 characters",
+        ),
         ("amount", json!("12"), "Must be a number"),
-        ("day", json!("15/06/2025"), "Enter a real date as YYYY-MM-DD, for example 2025-03-17"),
-        ("day", json!("2025-02-29"), "Enter a real date as YYYY-MM-DD, for example 2025-03-17"),
+        (
+            "day",
+            json!("15/06/2025"),
+            "Enter a real date as YYYY-MM-DD, for example 2025-03-17",
+        ),
+        (
+            "day",
+            json!("2025-02-29"),
+            "Enter a real date as YYYY-MM-DD, for example 2025-03-17",
+        ),
         ("vehicle", json!("truck"), "Choose one of the options"),
         ("vehicle", json!(["car"]), "Choose one of the options"),
         ("extras", json!("a"), "Choose from the options given"),
@@ -126,7 +153,11 @@ fn saving_checks_types_options_and_length_limits() {
         ("nonsense", json!("x"), "Unknown field"),
     ];
     for (field, value, message) in cases {
-        assert_eq!(save_problem(field, value.clone()).as_deref(), Some(message), "{field} = {value}");
+        assert_eq!(
+            save_problem(field, value.clone()).as_deref(),
+            Some(message),
+            "{field} = {value}"
+        );
     }
 }
 
@@ -144,7 +175,11 @@ fn saving_keeps_what_is_merely_incomplete() {
         ("extras", json!([])),
         ("name", json!("   ")),
     ] {
-        assert_eq!(save_problem(field, value.clone()), None, "{field} = {value}");
+        assert_eq!(
+            save_problem(field, value.clone()),
+            None,
+            "{field} = {value}"
+        );
     }
 }
 
@@ -162,7 +197,11 @@ fn null_removes_any_answer_and_all_problems_are_reported() {
     found.sort_unstable();
     assert_eq!(
         found,
-        [("name", "Must be text"), ("vehicle", "Choose one of the options"), ("zzz", "Unknown field")]
+        [
+            ("name", "Must be text"),
+            ("vehicle", "Choose one of the options"),
+            ("zzz", "Unknown field")
+        ]
     );
 }
 
@@ -182,11 +221,17 @@ fn leaving_a_step_needs_required_answers() {
     let blank = answers(json!({"optional_choice": null, "needed": [], "note": "  \n "}));
     assert_eq!(
         pairs(&p.validate_step(1, &blank, TODAY)),
-        [("needed", "Choose at least one option"), ("note", "This field is required")]
+        [
+            ("needed", "Choose at least one option"),
+            ("note", "This field is required")
+        ]
     );
     // A required boolean answered "no" is answered; an unticked consent is not.
     assert_eq!(step_one_problem("injured", json!(false)), None);
-    assert_eq!(step_one_problem("agree", json!(false)).as_deref(), Some("Tick this box to continue"));
+    assert_eq!(
+        step_one_problem("agree", json!(false)).as_deref(),
+        Some("Tick this box to continue")
+    );
 }
 
 #[test]
@@ -194,14 +239,34 @@ fn leaving_a_step_checks_every_rule() {
     let cases: Vec<(&str, Value, Option<&str>)> = vec![
         ("name", json!("A"), Some("Must be at least 2 characters")),
         ("name", json!("ada"), Some("Start with a capital letter")),
-        ("name", json!("Ada Lovelace"), Some("Must be at most 10 characters")),
-        ("code", json!("12a"), Some("Enter a value in the expected format")),
+        (
+            "name",
+            json!("Ada Lovelace"),
+            Some("Must be at most 10 characters"),
+        ),
+        (
+            "code",
+            json!("12a"),
+            Some("Enter a value in the expected format"),
+        ),
         ("code", json!(""), None),
-        ("story", json!("Once"), Some("Must be at least 5 characters")),
+        (
+            "story",
+            json!("Once"),
+            Some("Must be at least 5 characters"),
+        ),
         ("story", json!("Once\nupon"), None),
-        ("email", json!("ada@example"), Some("Enter a valid email address, like name@example.com")),
+        (
+            "email",
+            json!("ada@example"),
+            Some("Enter a valid email address, like name@example.com"),
+        ),
         ("email", json!(" ada@example.com "), None),
-        ("phone", json!("12345"), Some("Enter a valid phone number: digits, spaces and + - ( ), 6 to 20 digits")),
+        (
+            "phone",
+            json!("12345"),
+            Some("Enter a valid phone number: digits, spaces and + - ( ), 6 to 20 digits"),
+        ),
         ("phone", json!("(030) 123-456"), None),
         ("amount", json!(4.5), Some("Must be a whole number")),
         ("amount", json!(4.0), None),
@@ -209,21 +274,37 @@ fn leaving_a_step_checks_every_rule() {
         ("amount", json!(101), Some("Must be at most 100")),
         ("price", json!(0.25), Some("Must be at least 0.5")),
         ("price", json!(1e9), None),
-        ("day", json!("2024-12-31"), Some("Must be on or after 2025-01-01")),
+        (
+            "day",
+            json!("2024-12-31"),
+            Some("Must be on or after 2025-01-01"),
+        ),
         ("day", json!("2025-06-16"), Some("Must be today or earlier")),
         ("day", json!("2025-01-01"), None),
         ("later", json!("2025-06-14"), Some("Must be today or later")),
-        ("later", json!("2031-01-01"), Some("Must be on or before 2030-12-31")),
+        (
+            "later",
+            json!("2031-01-01"),
+            Some("Must be on or before 2030-12-31"),
+        ),
         ("later", json!("2025-06-15"), None),
         ("vehicle", json!("bus"), Some("Choose one of the options")),
         ("extras", json!(["a"]), Some("Choose at least 2 options")),
-        ("extras", json!(["a", "b", "c", "d"]), Some("Choose at most 3 options")),
+        (
+            "extras",
+            json!(["a", "b", "c", "d"]),
+            Some("Choose at most 3 options"),
+        ),
         ("extras", json!([]), None),
         ("extras", json!(["d", "a"]), None),
         ("injured", json!(true), None),
     ];
     for (field, value, expected) in cases {
-        assert_eq!(step_one_problem(field, value.clone()).as_deref(), expected, "{field} = {value}");
+        assert_eq!(
+            step_one_problem(field, value.clone()).as_deref(),
+            expected,
+            "{field} = {value}"
+        );
     }
 }
 
@@ -232,7 +313,10 @@ fn validate_all_covers_every_step_and_no_step_beyond() {
     let p = process(ALL_TYPES);
     let mut a = good_step_one();
     a.insert("note".into(), json!("ok"));
-    assert_eq!(pairs(&p.validate_all(&a, TODAY)), [("needed", "Choose at least one option")]);
+    assert_eq!(
+        pairs(&p.validate_all(&a, TODAY)),
+        [("needed", "Choose at least one option")]
+    );
     a.insert("needed".into(), json!(["q"]));
     assert_eq!(p.validate_all(&a, TODAY), []);
     assert_eq!(p.validate_step(7, &a, TODAY), []);
@@ -296,8 +380,13 @@ fn simple_conditions() {
     assert_eq!(visible(&p, &a), ["no_phone", "review"]);
     let a = answers(json!({"vehicle": "van", "phone": "0301234567"}));
     assert_eq!(visible(&p, &a), ["not_car", "big"]);
-    let a = answers(json!({"vehicle": "truck", "damage": ["engine", "glass"], "amount": 100.0, "injured": false}));
-    assert_eq!(visible(&p, &a), ["not_car", "big", "no_phone", "glass", "round"]);
+    let a = answers(
+        json!({"vehicle": "truck", "damage": ["engine", "glass"], "amount": 100.0, "injured": false}),
+    );
+    assert_eq!(
+        visible(&p, &a),
+        ["not_car", "big", "no_phone", "glass", "round"]
+    );
 }
 
 #[test]
@@ -370,7 +459,10 @@ fn the_example_story() {
     }));
     assert_eq!(
         pairs(&p.validate_step(0, &a, TODAY)),
-        [("policy_number", "Two capital letters followed by six digits, for example AB123456")]
+        [(
+            "policy_number",
+            "Two capital letters followed by six digits, for example AB123456"
+        )]
     );
     a.insert("policy_number".into(), json!("AB123456"));
     assert_eq!(p.validate_step(0, &a, TODAY), []);
@@ -379,7 +471,10 @@ fn the_example_story() {
     a.insert("injured".into(), json!(true));
     assert_eq!(
         pairs(&p.validate_step(1, &a, TODAY)),
-        [("incident_date", "Must be today or earlier"), ("injury_details", "This field is required")]
+        [
+            ("incident_date", "Must be today or earlier"),
+            ("injury_details", "This field is required")
+        ]
     );
     a.insert("incident_date".into(), json!("2025-06-14"));
     a.insert("injury_details".into(), json!("A bruise"));

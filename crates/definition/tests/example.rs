@@ -12,10 +12,18 @@ fn the_example_parses() {
     let process = parse(EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(process.slug, "motor-claim");
     assert_eq!(process.title, "Motor insurance claim");
-    assert!(process.description.as_deref().is_some_and(|d| d.starts_with("Report damage")));
+    assert!(
+        process
+            .description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Report damage"))
+    );
     let steps: Vec<&str> = process.steps.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(steps, ["about-you", "incident", "confirm"]);
-    let fields: Vec<(&str, &str)> = process.fields().map(|f| (f.id.as_str(), f.kind.name())).collect();
+    let fields: Vec<(&str, &str)> = process
+        .fields()
+        .map(|f| (f.id.as_str(), f.kind.name()))
+        .collect();
     assert_eq!(
         fields,
         [
@@ -39,10 +47,19 @@ fn the_example_parses() {
     assert_eq!(full_name.help.as_deref(), Some("As written on your policy"));
     assert!(matches!(
         full_name.kind,
-        FieldKind::Text { max_length: 200, min_length: None, pattern: None, .. }
+        FieldKind::Text {
+            max_length: 200,
+            min_length: None,
+            pattern: None,
+            ..
+        }
     ));
-    let FieldKind::Text { pattern: Some(pattern), pattern_message: Some(message), max_length, .. } =
-        &process.field("policy_number").expect("policy_number").kind
+    let FieldKind::Text {
+        pattern: Some(pattern),
+        pattern_message: Some(message),
+        max_length,
+        ..
+    } = &process.field("policy_number").expect("policy_number").kind
     else {
         panic!("policy_number is a text field with a pattern");
     };
@@ -53,22 +70,37 @@ fn the_example_parses() {
 
     assert_eq!(
         process.field("incident_date").expect("date").kind,
-        FieldKind::Date { min: None, max: Some(DateBound::Today) }
+        FieldKind::Date {
+            min: None,
+            max: Some(DateBound::Today)
+        }
     );
     assert_eq!(
         process.field("vehicle").expect("vehicle").kind,
         FieldKind::Choice {
             options: vec![
-                ChoiceOption { value: "car".into(), label: "car".into() },
-                ChoiceOption { value: "motorbike".into(), label: "motorbike".into() },
-                ChoiceOption { value: "van".into(), label: "Van or minibus".into() },
+                ChoiceOption {
+                    value: "car".into(),
+                    label: "car".into()
+                },
+                ChoiceOption {
+                    value: "motorbike".into(),
+                    label: "motorbike".into()
+                },
+                ChoiceOption {
+                    value: "van".into(),
+                    label: "Van or minibus".into()
+                },
             ],
             display: ChoiceDisplay::Radio,
         }
     );
     assert_eq!(
         process.field("injury_details").expect("details").visible_if,
-        Some(Condition::Equals { field: "injured".into(), value: json!(true) })
+        Some(Condition::Equals {
+            field: "injured".into(),
+            value: json!(true)
+        })
     );
     assert!(matches!(
         &process.field("damage").expect("damage").kind,
@@ -76,9 +108,16 @@ fn the_example_parses() {
     ));
     assert_eq!(
         process.field("estimate").expect("estimate").kind,
-        FieldKind::Number { min: Some(0.0), max: Some(1_000_000.0), integer: false }
+        FieldKind::Number {
+            min: Some(0.0),
+            max: Some(1_000_000.0),
+            integer: false
+        }
     );
-    assert_eq!(process.field("agree").expect("agree").kind, FieldKind::Consent);
+    assert_eq!(
+        process.field("agree").expect("agree").kind,
+        FieldKind::Consent
+    );
     assert_eq!(process.step_of_field("injured"), Some(1));
     assert_eq!(process.step_of_field("agree"), Some(2));
     assert_eq!(process.step_of_field("nope"), None);
@@ -88,7 +127,10 @@ fn the_example_parses() {
 fn the_example_in_json_parses_to_the_same_process() {
     let yaml = parse(EXAMPLE).expect("yaml parses");
     let value = to_json(EXAMPLE).expect("reads as JSON");
-    assert_eq!(value["steps"][1]["fields"][1]["options"][2], json!({"value": "van", "label": "Van or minibus"}));
+    assert_eq!(
+        value["steps"][1]["fields"][1]["options"][2],
+        json!({"value": "van", "label": "Van or minibus"})
+    );
     for text in [
         serde_json::to_string_pretty(&value).expect("pretty"),
         serde_json::to_string(&value).expect("compact"),
@@ -125,4 +167,38 @@ fn json_documents_report_line_and_column() {
              (line 10, column 57)",
         ]
     );
+}
+
+#[test]
+fn yaml_conveniences_read_as_expected() {
+    // Anchors and aliases reuse an option list; blank help counts as none; block scalars work.
+    let source = "\
+slug: conveniences
+title: Conveniences
+description: |
+  Two lines
+  of text.
+steps:
+  - id: one
+    title: One
+    fields:
+      - id: first_car
+        type: choice
+        label: First car
+        help: ''
+        options: &cars [car, van]
+      - id: second_car
+        type: choice
+        label: Second car
+        options: *cars
+";
+    let process = parse(source).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        process.description.as_deref(),
+        Some("Two lines\nof text.\n")
+    );
+    let first = process.field("first_car").expect("first");
+    let second = process.field("second_car").expect("second");
+    assert_eq!(first.help, None);
+    assert_eq!(first.kind, second.kind);
 }

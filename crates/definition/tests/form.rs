@@ -43,10 +43,19 @@ fn text_is_kept_as_typed_and_blank_is_no_answer() {
         assert_eq!(convert(id, &["  \t"]), Ok(None));
         assert_eq!(convert(id, &[" Ada "]), Ok(Some(json!(" Ada "))));
         assert_eq!(convert(id, &["a", "a"]), Ok(Some(json!("a"))));
-        assert_eq!(convert(id, &["a", "b"]), Err("Give only one answer".to_owned()));
+        assert_eq!(
+            convert(id, &["a", "b"]),
+            Err("Give only one answer".to_owned())
+        );
     }
-    assert_eq!(convert("story", &["one\r\ntwo\n"]), Ok(Some(json!("one\ntwo\n"))));
-    assert_eq!(convert("name", &["one\r\ntwo"]), Ok(Some(json!("one\r\ntwo"))));
+    assert_eq!(
+        convert("story", &["one\r\ntwo\n"]),
+        Ok(Some(json!("one\ntwo\n")))
+    );
+    assert_eq!(
+        convert("name", &["one\r\ntwo"]),
+        Ok(Some(json!("one\r\ntwo")))
+    );
 }
 
 #[test]
@@ -67,7 +76,10 @@ fn numbers_are_read_as_a_number_input_sends_them() {
 
 #[test]
 fn dates_are_checked() {
-    assert_eq!(convert("day", &["2025-03-17"]), Ok(Some(json!("2025-03-17"))));
+    assert_eq!(
+        convert("day", &["2025-03-17"]),
+        Ok(Some(json!("2025-03-17")))
+    );
     assert_eq!(convert("day", &[""]), Ok(None));
     for bad in ["2025-02-30", "17.03.2025", "2025-3-17"] {
         assert_eq!(
@@ -82,11 +94,20 @@ fn choices_must_be_options() {
     assert_eq!(convert("vehicle", &["van"]), Ok(Some(json!("van"))));
     assert_eq!(convert("vehicle", &[]), Ok(None));
     assert_eq!(convert("vehicle", &[""]), Ok(None));
-    assert_eq!(convert("vehicle", &["Van or minibus"]), Err("Choose one of the options".to_owned()));
-    assert_eq!(convert("damage", &["lights", "glass", "lights"]), Ok(Some(json!(["glass", "lights"]))));
+    assert_eq!(
+        convert("vehicle", &["Van or minibus"]),
+        Err("Choose one of the options".to_owned())
+    );
+    assert_eq!(
+        convert("damage", &["lights", "glass", "lights"]),
+        Ok(Some(json!(["glass", "lights"])))
+    );
     assert_eq!(convert("damage", &[]), Ok(None));
     assert_eq!(convert("damage", &[""]), Ok(None));
-    assert_eq!(convert("damage", &["glass", "wheels"]), Err("Choose from the options given".to_owned()));
+    assert_eq!(
+        convert("damage", &["glass", "wheels"]),
+        Err("Choose from the options given".to_owned())
+    );
 }
 
 #[test]
@@ -94,11 +115,17 @@ fn booleans_and_consent() {
     assert_eq!(convert("injured", &["yes"]), Ok(Some(json!(true))));
     assert_eq!(convert("injured", &["no"]), Ok(Some(json!(false))));
     assert_eq!(convert("injured", &[]), Ok(None));
-    assert_eq!(convert("injured", &["maybe"]), Err("Answer yes or no".to_owned()));
+    assert_eq!(
+        convert("injured", &["maybe"]),
+        Err("Answer yes or no".to_owned())
+    );
     assert_eq!(convert("agree", &["yes"]), Ok(Some(json!(true))));
     assert_eq!(convert("agree", &["on"]), Ok(Some(json!(true))));
     assert_eq!(convert("agree", &[]), Ok(None));
-    assert_eq!(convert("agree", &["no"]), Err("Tick the box, or leave it unticked".to_owned()));
+    assert_eq!(
+        convert("agree", &["no"]),
+        Err("Tick the box, or leave it unticked".to_owned())
+    );
 }
 
 #[test]
@@ -113,14 +140,20 @@ fn answers_go_back_into_the_form() {
     assert_eq!(values("amount", Some(json!(-3))), ["-3"]);
     assert_eq!(values("day", Some(json!("2025-03-17"))), ["2025-03-17"]);
     assert_eq!(values("vehicle", Some(json!("van"))), ["van"]);
-    assert_eq!(values("damage", Some(json!(["glass", "body"]))), ["glass", "body"]);
+    assert_eq!(
+        values("damage", Some(json!(["glass", "body"]))),
+        ["glass", "body"]
+    );
     assert_eq!(values("injured", Some(json!(true))), ["yes"]);
     assert_eq!(values("injured", Some(json!(false))), ["no"]);
     assert_eq!(values("agree", Some(json!(true))), ["yes"]);
     assert_eq!(values("agree", Some(json!(false))), Vec::<String>::new());
     // A value of the wrong type (never stored after check_values) still shows what it can.
     assert_eq!(values("amount", Some(json!("12"))), ["12"]);
-    assert_eq!(values("injured", Some(json!({"a": 1}))), Vec::<String>::new());
+    assert_eq!(
+        values("injured", Some(json!({"a": 1}))),
+        Vec::<String>::new()
+    );
 }
 
 /// A valid answer of each field of FORM, as the answer checks accept it.
@@ -128,13 +161,18 @@ fn valid_answer() -> impl Strategy<Value = (&'static str, Value)> {
     let text = "\\PC*".prop_filter("not blank", |s: &String| !s.trim().is_empty());
     let lines = "[^\r]*".prop_filter("not blank", |s: &String| !s.trim().is_empty());
     let number = prop_oneof![
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         (-(1i64 << 53)..(1i64 << 53)).prop_map(|i| json!(i)),
-        (-1_000_000i64..1_000_000, 0u32..6).prop_map(|(i, places)| json!(i as f64 / 10f64.powi(places as i32))),
+        (-1_000_000i64..1_000_000, 0u32..6)
+            .prop_map(|(i, places)| json!(i as f64 / 10f64.powi(places as i32))),
     ];
-    let date = (1000i16..=9999, 1i8..=12, 1i8..=28).prop_map(|(y, m, d)| json!(format!("{y:04}-{m:02}-{d:02}")));
+    let date = (1000i16..=9999, 1i8..=12, 1i8..=28)
+        .prop_map(|(y, m, d)| json!(format!("{y:04}-{m:02}-{d:02}")));
     let vehicle = prop::sample::select(vec!["car", "van", "truck"]).prop_map(|v| json!(v));
-    let damage = prop::sample::subsequence(vec!["glass", "engine", "body", "lights"], 1..=4).prop_map(|v| json!(v));
+    let damage = prop::sample::subsequence(vec!["glass", "engine", "body", "lights"], 1..=4)
+        .prop_map(|v| json!(v));
     prop_oneof![
         text.clone().prop_map(|s| ("name", json!(s))),
         lines.prop_map(|s| ("story", json!(s))),

@@ -10,7 +10,7 @@ use crate::model::{
     TEXTAREA_MAX_LENGTH,
 };
 use crate::parse::is_field_id;
-use crate::parse::reader::{Map, Reader, index};
+use crate::parse::reader::{self, Map, Reader, index};
 
 /// Most options of one choice or multichoice field.
 pub const MAX_OPTIONS: usize = 200;
@@ -168,7 +168,9 @@ pub(super) fn read_field<'n>(
         .required(&map, "label")
         .and_then(|node| r.text(node, &map.path_of("label"), 1, 500));
     draft.help = match map.get("help") {
-        Some(node) => r.text(node, &map.path_of("help"), 0, 1000).map(Some),
+        Some(node) => r
+            .text(node, &map.path_of("help"), 0, 1000)
+            .map(reader::non_blank),
         None => Some(None),
     };
     draft.required = match map.get("required") {

@@ -104,7 +104,9 @@ fn read_process(r: &mut Reader, root: &Node) -> Option<Process> {
         .required(&map, "title")
         .and_then(|node| r.text(node, &map.path_of("title"), 1, 200));
     let description = match map.get("description") {
-        Some(node) => Some(r.text(node, &map.path_of("description"), 0, 2000)),
+        Some(node) => r
+            .text(node, &map.path_of("description"), 0, 2000)
+            .map(reader::non_blank),
         None => Some(None),
     };
 

@@ -20,6 +20,11 @@ pub(super) fn index(path: &str, index: usize) -> String {
     format!("{path}[{index}]")
 }
 
+/// Optional text that is blank counts as absent.
+pub(super) fn non_blank(text: String) -> Option<String> {
+    (!text.trim().is_empty()).then_some(text)
+}
+
 /// A mapping of the document with its path.
 pub(super) struct Map<'n> {
     pub(super) entries: &'n [Entry],
