@@ -35,7 +35,11 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Data directory: the embedded database and the bootstrap admin token.
-    #[arg(long = "data", env = "HOLDFAST_DATA", default_value = "./holdfast-data")]
+    #[arg(
+        long = "data",
+        env = "HOLDFAST_DATA",
+        default_value = "./holdfast-data"
+    )]
     pub data_dir: PathBuf,
     /// Address to listen on.
     #[arg(long, env = "HOLDFAST_LISTEN", default_value = "127.0.0.1:8080")]
@@ -77,7 +81,11 @@ pub struct Remote {
     #[arg(long, env = "HOLDFAST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// File holding the admin token, used when --token is not given.
-    #[arg(long, env = "HOLDFAST_TOKEN_FILE", default_value = "./holdfast-data/admin-token")]
+    #[arg(
+        long,
+        env = "HOLDFAST_TOKEN_FILE",
+        default_value = "./holdfast-data/admin-token"
+    )]
     pub token_file: PathBuf,
     /// Print JSON instead of text.
     #[arg(long)]

@@ -58,13 +58,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut banner = format!("Holdfast is listening on {base}\n");
     banner.push_str(&format!(
         "  admin token: {}\n",
-        data_dir.join(holdfast_server::bootstrap::ADMIN_TOKEN_FILE).display()
+        data_dir
+            .join(holdfast_server::bootstrap::ADMIN_TOKEN_FILE)
+            .display()
     ));
     if demo {
         banner.push_str(&format!("  demo process: {base}/p/demo/motor-claim\n"));
     }
     let mut stdout = std::io::stdout();
-    let _ = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
     app.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

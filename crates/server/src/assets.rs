@@ -25,7 +25,10 @@ pub async fn serve(Path(path): Path<String>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=300, must-revalidate"),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=300, must-revalidate",
+            ),
         ],
         file.data.into_owned(),
     )

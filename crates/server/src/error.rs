@@ -37,7 +37,9 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     /// 413: the body is over the configured limit.
-    #[error("the request body is larger than this server accepts (the limit is set with --body-limit, 1 MiB by default)")]
+    #[error(
+        "the request body is larger than this server accepts (the limit is set with --body-limit, 1 MiB by default)"
+    )]
     PayloadTooLarge,
     /// 422: the request is well-formed but its content is invalid.
     #[error("{message}")]
@@ -211,11 +213,8 @@ impl IntoResponse for PageError {
             ),
             other => ("There is a problem", other.public_message()),
         };
-        let mut response = (
-            error.status(),
-            Html(pages::message_page(title, &message)),
-        )
-            .into_response();
+        let mut response =
+            (error.status(), Html(pages::message_page(title, &message))).into_response();
         error.decorate(&mut response);
         response
     }

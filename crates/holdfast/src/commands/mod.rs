@@ -25,5 +25,8 @@ fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 
 /// A string field of a JSON object, or "".
 fn text<'a>(value: &'a serde_json::Value, key: &str) -> &'a str {
-    value.get(key).and_then(serde_json::Value::as_str).unwrap_or("")
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
 }

@@ -25,7 +25,11 @@ pub async fn run(command: OrgCommand) -> anyhow::Result<()> {
                 body["name"] = json!(name);
             }
             let org = client
-                .json(client.request(Method::POST, "/api/v1/admin/orgs").json(&body))
+                .json(
+                    client
+                        .request(Method::POST, "/api/v1/admin/orgs")
+                        .json(&body),
+                )
                 .await?;
             if remote.json {
                 print_json(&org)

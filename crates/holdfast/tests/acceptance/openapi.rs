@@ -54,7 +54,10 @@ fn every_api_route_is_documented() {
         .filter(|p| !p.starts_with("/p/") && !p.starts_with("/s/") && !p.starts_with("/assets/"))
         .filter(|p| !documented.contains(p))
         .collect();
-    assert!(undocumented.is_empty(), "routes missing from openapi.yaml: {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from openapi.yaml: {undocumented:?}"
+    );
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::is_valid_slug;
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::json::Body;
+use crate::state::AppState;
 use crate::{clock, json};
 
 #[derive(Deserialize)]
@@ -66,7 +66,10 @@ pub(crate) async fn create(
     }
     let name = body.name.unwrap_or_else(|| body.slug.clone());
     if name.trim().is_empty() || name.chars().count() > 200 {
-        return Err(AppError::invalid_field("name", "must be 1 to 200 characters"));
+        return Err(AppError::invalid_field(
+            "name",
+            "must be 1 to 200 characters",
+        ));
     }
     let org = state
         .store

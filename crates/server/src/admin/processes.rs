@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Response};
 use holdfast_store::{NewVersion, Org, VersionSummary};
 use serde::Serialize;
 
+use crate::clock;
 use crate::error::AppError;
 use crate::json::Body;
 use crate::state::AppState;
-use crate::clock;
 
 /// The organisation named in the path, or 404.
 pub(crate) async fn find_org(state: &AppState, slug: &str) -> Result<Org, AppError> {
@@ -64,7 +64,12 @@ pub(crate) async fn publish(
         )
         .await?;
     let published = Published {
-        url: format!("{}/p/{}/{}", state.public_url(), org.slug, version.process_slug),
+        url: format!(
+            "{}/p/{}/{}",
+            state.public_url(),
+            org.slug,
+            version.process_slug
+        ),
         process: version.process_slug,
         version: version.number,
         title: version.title,
@@ -126,7 +131,9 @@ pub(crate) async fn versions(
     let org = find_org(&state, &org).await?;
     let versions = state.store.list_versions(org.id, &process).await?;
     if versions.is_empty() {
-        return Err(AppError::NotFound(format!("there is no process {process:?}")));
+        return Err(AppError::NotFound(format!(
+            "there is no process {process:?}"
+        )));
     }
     let versions: Vec<VersionView> = versions.into_iter().map(VersionView::from).collect();
     Ok(Json(versions).into_response())

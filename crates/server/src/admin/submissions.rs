@@ -139,10 +139,16 @@ mod tests {
         assert_eq!(csv_cell(None), "");
         assert_eq!(csv_cell(Some(&json!("plain"))), "plain");
         assert_eq!(csv_cell(Some(&json!("=HYPERLINK(1)"))), "'=HYPERLINK(1)");
-        assert_eq!(csv_cell(Some(&json!("+1+cmd|' /C calc'!A0"))), "'+1+cmd|' /C calc'!A0");
+        assert_eq!(
+            csv_cell(Some(&json!("+1+cmd|' /C calc'!A0"))),
+            "'+1+cmd|' /C calc'!A0"
+        );
         assert_eq!(csv_cell(Some(&json!("-2+3"))), "-2+3");
         assert_eq!(csv_cell(Some(&json!("@SUM(A1)"))), "'@SUM(A1)");
-        assert_eq!(csv_cell(Some(&json!("+44 20 7946 0000"))), "+44 20 7946 0000");
+        assert_eq!(
+            csv_cell(Some(&json!("+44 20 7946 0000"))),
+            "+44 20 7946 0000"
+        );
         assert_eq!(csv_cell(Some(&json!(12.5))), "12.5");
         assert_eq!(csv_cell(Some(&json!(-3))), "-3");
         assert_eq!(csv_cell(Some(&json!(true))), "true");

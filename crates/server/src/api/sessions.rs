@@ -7,9 +7,9 @@ use holdfast_store::{Answers, Change, NewSession};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, Problem};
+use crate::json::Body;
 use crate::sessions::{self, SubmitRefusal};
 use crate::state::AppState;
-use crate::json::Body;
 use crate::{clock, json, tokens};
 
 /// The longest client id and idempotency key accepted.

@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use super::form::PostedForm;
 use crate::error::{AppError, PageError, Problem};
+use crate::json::Body;
 use crate::pages::{self, FieldView, StepPage, SummaryItem};
 use crate::sessions::{self, LoadedSession, SubmitRefusal};
-use crate::json::Body;
 use crate::state::AppState;
 
 /// The client name recorded in the change log for plain HTML form posts.
@@ -174,9 +174,10 @@ async fn save(
     step: usize,
 ) -> Result<(), AppError> {
     let step = i64::try_from(step).unwrap_or(0);
-    let unchanged = answers
-        .iter()
-        .all(|(k, v)| loaded.session.answers.get(k) == Some(v) || (v.is_null() && !loaded.session.answers.contains_key(k)));
+    let unchanged = answers.iter().all(|(k, v)| {
+        loaded.session.answers.get(k) == Some(v)
+            || (v.is_null() && !loaded.session.answers.contains_key(k))
+    });
     if unchanged && step == loaded.session.current_step {
         return Ok(());
     }
@@ -217,7 +218,11 @@ fn invalid_step(
     problems: &[Problem],
 ) -> Response {
     let page = step_page(state, token, loaded, step, raw, problems);
-    (StatusCode::UNPROCESSABLE_ENTITY, Html(pages::step_page(&page))).into_response()
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Html(pages::step_page(&page)),
+    )
+        .into_response()
 }
 
 /// Builds the page of `step`: stored answers, overridden by raw text that could not be read.
@@ -252,11 +257,14 @@ fn step_page(
         .fields
         .iter()
         .filter_map(|field| {
-            problems.iter().find(|p| p.field == field.id).map(|p| SummaryItem {
-                anchor: format!("field-{}", field.id),
-                label: field.label.clone(),
-                message: p.message.clone(),
-            })
+            problems
+                .iter()
+                .find(|p| p.field == field.id)
+                .map(|p| SummaryItem {
+                    anchor: format!("field-{}", field.id),
+                    label: field.label.clone(),
+                    message: p.message.clone(),
+                })
         })
         .collect();
     let action = format!("/s/{token}");

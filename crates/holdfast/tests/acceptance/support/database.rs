@@ -38,7 +38,9 @@ impl Backend {
                     .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .await
                     .expect("CREATE DATABASE");
-                let (base, _) = admin.rsplit_once('/').expect("a database URL ends in /NAME");
+                let (base, _) = admin
+                    .rsplit_once('/')
+                    .expect("a database URL ends in /NAME");
                 Some(format!("{base}/{name}"))
             }
         }

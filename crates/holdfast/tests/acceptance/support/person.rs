@@ -44,10 +44,7 @@ impl Person {
 
     /// Posts a form to `path` with the given fields, following the redirect.
     pub async fn post(&self, path: &str, fields: &[(String, String)]) -> Page {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .form(fields);
+        let request = self.http.post(format!("{}{path}", self.base)).form(fields);
         self.follow(request, path.to_owned()).await
     }
 
@@ -163,8 +160,10 @@ impl Page {
 
     /// Whether a field is on the page and not hidden.
     pub fn shows_field(&self, field: &str) -> bool {
-        let re = Regex::new(&format!(r#"<div class="field[^"]*" id="field-{field}"[^>]*>"#))
-            .expect("regex");
+        let re = Regex::new(&format!(
+            r#"<div class="field[^"]*" id="field-{field}"[^>]*>"#
+        ))
+        .expect("regex");
         re.find(&self.html)
             .is_some_and(|m| !m.as_str().contains(" hidden"))
     }
@@ -197,12 +196,17 @@ impl Page {
         let input = Regex::new(r"<input\b[^>]*>").expect("regex");
         for tag in input.find_iter(&self.html) {
             let attrs = attributes(tag.as_str());
-            let Some(name) = attrs.get("name") else { continue };
+            let Some(name) = attrs.get("name") else {
+                continue;
+            };
             let kind = attrs.get("type").map(String::as_str).unwrap_or("text");
             if matches!(kind, "radio" | "checkbox") && !attrs.contains_key("checked") {
                 continue;
             }
-            fields.push((name.clone(), attrs.get("value").cloned().unwrap_or_default()));
+            fields.push((
+                name.clone(),
+                attrs.get("value").cloned().unwrap_or_default(),
+            ));
         }
         let textarea = Regex::new(r#"(?s)<textarea\b([^>]*)>(.*?)</textarea>"#).expect("regex");
         for c in textarea.captures_iter(&self.html) {
@@ -244,7 +248,12 @@ impl Page {
     /// Fills in fields and presses a button (Back, Next or Submit), as a person would:
     /// everything already in the form is posted too.
     pub async fn press(&self, person: &Person, button: &str, changes: &[(&str, &[&str])]) -> Page {
-        assert!(self.has_button(button), "no {button} button on {}: {}", self.path, self.html);
+        assert!(
+            self.has_button(button),
+            "no {button} button on {}: {}",
+            self.path,
+            self.html
+        );
         let mut fields: Vec<(String, String)> = self
             .form_state()
             .into_iter()
