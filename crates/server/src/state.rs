@@ -11,6 +11,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::AppError;
 
+/// A published version with its parsed definition.
+type CachedVersion = (ProcessVersion, Arc<Process>);
+
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -21,7 +24,7 @@ pub struct AppState {
     /// The clock.
     pub clock: Arc<dyn Clock>,
     definitions: Arc<RwLock<HashMap<VersionId, Arc<Process>>>>,
-    versions: Arc<RwLock<HashMap<VersionId, (ProcessVersion, Arc<Process>)>>>,
+    versions: Arc<RwLock<HashMap<VersionId, CachedVersion>>>,
 }
 
 impl AppState {

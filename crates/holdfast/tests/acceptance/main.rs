@@ -2,6 +2,9 @@
 //! over HTTP as a person (without JavaScript) and an operator would. Every test runs on the
 //! embedded SQLite store and on PostgreSQL.
 
+// A test that meets the unexpected should stop right there and say where.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 mod admin_api;
