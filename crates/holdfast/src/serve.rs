@@ -48,10 +48,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let data_dir = config.data_dir.clone();
     let demo = config.demo;
-    let app = App::build(config, Arc::new(SystemClock)).await?;
+    // Bind first: a taken port is reported before anything is written to the data directory.
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let app = App::build(config, Arc::new(SystemClock)).await?;
     let address = listener.local_addr()?;
     let base = format!("http://{address}");
     // Whoever started us may have stopped reading standard output; that must not stop us.
