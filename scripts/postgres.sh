@@ -39,7 +39,7 @@ start_throwaway_postgres() {
   "${runas[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
   "${runas[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null
-  HOLDFAST_TEST_PG_STOP="${runas[*]} $bin/pg_ctl -D $dir/data -m fast stop"
+  HOLDFAST_TEST_PG_STOP="${runas[*]} $bin/pg_ctl -D $dir/data -m fast stop; rm -rf $dir"
   trap 'eval "$HOLDFAST_TEST_PG_STOP" >/dev/null 2>&1 || true' EXIT
   export HOLDFAST_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
   echo "started a throwaway PostgreSQL in $dir on port $port"
