@@ -65,6 +65,23 @@ pub struct ServeArgs {
     /// The URL people reach this deployment at (for links); default http://LISTEN.
     #[arg(long, env = "HOLDFAST_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The longest maintenance window a plan may schedule (for example 12h, 90m).
+    #[arg(long, env = "HOLDFAST_MAX_WINDOW", default_value = "12h", value_parser = parse_duration_ms)]
+    pub max_window: i64,
+    /// How long before a maintenance window the banner appears (for example 72h).
+    #[arg(long, env = "HOLDFAST_BANNER_LEAD", default_value = "72h", value_parser = parse_duration_ms)]
+    pub banner_lead: i64,
+}
+
+/// Parses a duration such as `12h`, `90m` or `2h 30m` into milliseconds.
+pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
+    let duration: jiff::SignedDuration = s
+        .parse()
+        .map_err(|error| format!("{s:?} is not a duration such as 12h, 90m or 2h30m: {error}"))?;
+    if duration.is_negative() || duration.is_zero() {
+        return Err(format!("{s:?}: the duration must be positive"));
+    }
+    i64::try_from(duration.as_millis()).map_err(|_| format!("{s:?} is too long"))
 }
 
 fn parse_environment(s: &str) -> Result<Environment, String> {

@@ -45,6 +45,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         demo: args.demo,
         body_limit: args.body_limit,
         public_url: args.public_url,
+        maintenance: holdfast_server::config::MaintenanceConfig {
+            max_window_ms: args.max_window,
+            banner_lead_ms: args.banner_lead,
+        },
     };
     let data_dir = config.data_dir.clone();
     let demo = config.demo;

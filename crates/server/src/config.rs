@@ -57,6 +57,26 @@ pub struct Config {
     /// The URL people reach this deployment at, for links in API answers
     /// (for example `http://127.0.0.1:8080`). Filled in from the listener when `None`.
     pub public_url: Option<String>,
+    /// How maintenance windows are checked and announced.
+    pub maintenance: MaintenanceConfig,
+}
+
+/// The maintenance settings of a deployment (`--max-window`, `--banner-lead`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenanceConfig {
+    /// The longest window a plan may schedule, in milliseconds (default 12 hours).
+    pub max_window_ms: i64,
+    /// How long before a window the banner appears, in milliseconds (default 72 hours).
+    pub banner_lead_ms: i64,
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        MaintenanceConfig {
+            max_window_ms: 12 * 3_600_000,
+            banner_lead_ms: 72 * 3_600_000,
+        }
+    }
 }
 
 /// The default request body limit: 1 MiB.
@@ -74,6 +94,7 @@ impl Config {
             demo: false,
             body_limit: DEFAULT_BODY_LIMIT,
             public_url: None,
+            maintenance: MaintenanceConfig::default(),
         }
     }
 }

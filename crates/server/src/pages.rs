@@ -271,6 +271,16 @@ pub struct StepPage {
     pub resume_url: String,
     /// The session token, for the page script.
     pub token: String,
+    /// The session's revision when the page was drawn, for the page script.
+    pub revision: i64,
+    /// The answers the server holds (all steps) as JSON, for the page script: it needs the
+    /// answers of other steps to show and hide fields as the person types.
+    pub answers_json: String,
+    /// Every field of the process as JSON (`{"id": {"type": …, "visible_if": …}}`), for the
+    /// page script.
+    pub fields_json: String,
+    /// A fresh key sent with Submit, so that a repeated Submit cannot submit twice.
+    pub idempotency_key: String,
 }
 
 /// Renders the step page.
@@ -278,16 +288,39 @@ pub fn step_page(page: &StepPage) -> String {
     render(page)
 }
 
+/// Every field of `process` with its type and condition, as the page script reads them:
+/// `{"field id": {"type": "boolean", "visible_if": {…}}}`.
+pub fn fields_json(process: &Process) -> String {
+    let fields: serde_json::Map<String, Value> = process
+        .fields()
+        .map(|field| {
+            let mut spec = serde_json::Map::new();
+            spec.insert("type".to_owned(), Value::from(field.kind.name()));
+            if let Some(condition) = &field.visible_if {
+                spec.insert("visible_if".to_owned(), condition_json(condition));
+            }
+            (field.id.clone(), Value::Object(spec))
+        })
+        .collect();
+    Value::Object(fields).to_string()
+}
+
 #[derive(Template)]
 #[template(path = "done.html")]
 struct DonePage<'a> {
     title: &'a str,
     reference: &'a str,
+    token: &'a str,
 }
 
-/// The confirmation after Submit.
-pub fn done_page(title: &str, reference: &str) -> String {
-    render(&DonePage { title, reference })
+/// The confirmation after Submit. `token` lets the page script forget what it kept of the
+/// session on the device.
+pub fn done_page(title: &str, reference: &str, token: &str) -> String {
+    render(&DonePage {
+        title,
+        reference,
+        token,
+    })
 }
 
 fn render(template: &impl Template) -> String {

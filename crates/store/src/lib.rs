@@ -12,11 +12,14 @@
 
 #![forbid(unsafe_code)]
 
+mod group_commit;
+pub mod maintenance;
 mod model;
 mod postgres;
 mod rows;
 mod sqlite;
 
+pub use maintenance::MaintenanceStore;
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -69,7 +72,7 @@ pub fn redact_url(url: &str) -> String {
 /// The storage interface. Both backends implement it with the same behaviour; the shared test
 /// suite in `tests/` runs against each.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: MaintenanceStore + Send + Sync + 'static {
     /// Which backend this is, for logs and `/metrics` ("sqlite" or "postgres").
     fn backend(&self) -> &'static str;
 

@@ -10,9 +10,15 @@
 //! update. Everything runs at PostgreSQL's default READ COMMITTED isolation: a statement issued
 //! after a lock was granted sees what the previous holder committed.
 //!
+//! Autosaves go through change writers ([`crate::group_commit`]): several sessions' changes
+//! in one transaction, each inside its own savepoint, committed with one WAL flush. A batch
+//! locks its sessions in the order of their token hashes, so writers (of this node or of
+//! others) never wait for each other in a cycle.
+//!
 //! Text is ordered with `COLLATE "C"` (byte order), as SQLite orders it, so both backends list
 //! in the same order whatever the database's locale.
 
+use crate::group_commit::{self, ApplyBatch, GroupCommit, PendingChange};
 use crate::model::{
     Change, ChangeOutcome, ChangeRecord, Millis, NewOrg, NewSession, NewSubmission, NewVersion,
     Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session, SessionId, StoreError,
@@ -27,6 +33,7 @@ use crate::{Store, redact_url};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long connecting may take before the database counts as unreachable.
@@ -39,10 +46,21 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// several nodes and the operators' tools.
 const MAX_CONNECTIONS: u32 = 10;
 
+/// Change writers per node, each with a connection of its own while it applies a batch: while
+/// one waits for its commit to reach the disk, the others apply theirs.
+const CHANGE_WRITERS: usize = 4;
+
+/// The most changes a writer commits in one transaction. Each is a subtransaction (its
+/// savepoint); PostgreSQL keeps up to 64 of them per transaction in shared memory and slows
+/// every snapshot down beyond that.
+const MAX_BATCH: usize = 32;
+
 /// The storage on a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The change writers, applying autosaves in batches.
+    changes: Arc<GroupCommit>,
 }
 
 impl PostgresStore {
@@ -86,7 +104,13 @@ impl PostgresStore {
             })
             .connect_with(options)
             .await?;
-        Ok(PostgresStore { pool })
+        let changes = Arc::new(GroupCommit::start(
+            "postgres",
+            PostgresChanges { pool: pool.clone() },
+            CHANGE_WRITERS,
+            MAX_BATCH,
+        ));
+        Ok(PostgresStore { pool, changes })
     }
 
     /// The connection pool, for metrics (`size`, `num_idle`) and diagnostics. Writing through
@@ -98,6 +122,7 @@ impl PostgresStore {
     /// Closes every connection, waiting for those in use to be returned. The store answers
     /// `PoolClosed` afterwards.
     pub async fn close(&self) {
+        self.changes.close().await;
         self.pool.close().await;
     }
 
@@ -390,79 +415,7 @@ impl Store for PostgresStore {
         change: Change,
         now: Millis,
     ) -> Result<ChangeOutcome, StoreError> {
-        let mut tx = self.begin().await?;
-        // The session row's lock makes concurrent changes to it queue: each merges into what
-        // the one before it committed.
-        let mut session: Session = sqlx::query_as::<_, SessionRow>(concat!(
-            session_select!(),
-            " WHERE s.token_hash = $1 FOR UPDATE OF s"
-        ))
-        .bind(&token.0[..])
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?
-        .try_into()?;
-        if session.submitted_at.is_some() {
-            return Err(StoreError::Submitted);
-        }
-
-        if let (Some(client), Some(seq)) = (&change.client, change.seq) {
-            let applied = sqlx::query_scalar::<_, i64>(
-                "SELECT revision FROM session_changes \
-                 WHERE session_id = $1 AND client = $2 AND seq = $3",
-            )
-            .bind(session.id.0)
-            .bind(client)
-            .bind(seq)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if applied.is_some() {
-                tx.rollback().await?;
-                return Ok(ChangeOutcome {
-                    session,
-                    duplicate: true,
-                });
-            }
-        }
-
-        rows::merge_answers(&mut session.answers, &change.answers);
-        if let Some(step) = change.current_step {
-            session.current_step = step;
-        }
-        session.revision += 1;
-        session.updated_at = now;
-
-        sqlx::query(
-            "UPDATE sessions SET answers = $1, current_step = $2, revision = $3, updated_at = $4 \
-             WHERE id = $5",
-        )
-        .bind(rows::answers_json(&session.answers))
-        .bind(session.current_step)
-        .bind(session.revision)
-        .bind(now)
-        .bind(session.id.0)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO session_changes \
-                 (session_id, revision, client, seq, answers, current_step, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(session.id.0)
-        .bind(session.revision)
-        .bind(&change.client)
-        .bind(change.seq)
-        .bind(rows::answers_json(&change.answers))
-        .bind(change.current_step)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-
-        Ok(ChangeOutcome {
-            session,
-            duplicate: false,
-        })
+        self.changes.apply(token, change, now).await
     }
 
     async fn changes(&self, session: SessionId) -> Result<Vec<ChangeRecord>, StoreError> {
@@ -574,4 +527,146 @@ impl Store for PostgresStore {
         .map(Submission::try_from)
         .collect()
     }
+}
+
+/// The change writers' access to the database.
+struct PostgresChanges {
+    pool: PgPool,
+}
+
+#[async_trait::async_trait]
+impl ApplyBatch for PostgresChanges {
+    async fn apply_batch(&self, batch: &[PendingChange]) -> Vec<Result<ChangeOutcome, StoreError>> {
+        let fail_all = |error: StoreError| {
+            tracing::warn!(%error, changes = batch.len(), "a batch of changes failed");
+            batch
+                .iter()
+                .map(|_| Err(group_commit::batch_failure(&error)))
+                .collect::<Vec<_>>()
+        };
+        // Sessions are locked in the order of their token hashes (a stable sort: the changes
+        // of one session keep their order), so two batches never wait for each other's locks
+        // in a cycle.
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by(|&a, &b| batch[a].token.0.cmp(&batch[b].token.0));
+
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(error) => return fail_all(error.into()),
+        };
+        let mut results: Vec<Option<Result<ChangeOutcome, StoreError>>> =
+            batch.iter().map(|_| None).collect();
+        for index in order {
+            match apply_isolated(&mut tx, &batch[index]).await {
+                Ok(result) => results[index] = Some(result),
+                Err(broken) => return fail_all(broken),
+            }
+        }
+        if let Err(error) = tx.commit().await {
+            return fail_all(error.into());
+        }
+        results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| {
+                    Err(StoreError::Corrupt(
+                        "a change of the batch was skipped".to_owned(),
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
+/// Applies one change of a batch inside a savepoint: if it fails, what it did is undone (its
+/// row lock too) and the batch goes on. The outer error means the transaction is broken.
+async fn apply_isolated(
+    conn: &mut PgConnection,
+    pending: &PendingChange,
+) -> Result<Result<ChangeOutcome, StoreError>, StoreError> {
+    sqlx::query("SAVEPOINT change").execute(&mut *conn).await?;
+    let result = apply_one(conn, pending).await;
+    if result.is_err() {
+        sqlx::query("ROLLBACK TO SAVEPOINT change")
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("RELEASE SAVEPOINT change")
+        .execute(&mut *conn)
+        .await?;
+    Ok(result)
+}
+
+/// Applies one change: locks the session row, checks for a replay, merges, writes the session
+/// back and logs the change.
+async fn apply_one(
+    conn: &mut PgConnection,
+    pending: &PendingChange,
+) -> Result<ChangeOutcome, StoreError> {
+    let PendingChange { token, change, now } = pending;
+    // The row lock makes concurrent changes to the session (from other nodes) queue: each
+    // merges into what the one before it committed.
+    let mut session: Session = sqlx::query_as::<_, SessionRow>(concat!(
+        session_select!(),
+        " WHERE s.token_hash = $1 FOR UPDATE OF s"
+    ))
+    .bind(&token.0[..])
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?
+    .try_into()?;
+    if session.submitted_at.is_some() {
+        return Err(StoreError::Submitted);
+    }
+
+    // A statement of its own, after the lock was granted: it sees a replay that another node
+    // committed while this one waited.
+    if let (Some(client), Some(seq)) = (&change.client, change.seq) {
+        let applied = sqlx::query_scalar::<_, i64>(
+            "SELECT revision FROM session_changes \
+             WHERE session_id = $1 AND client = $2 AND seq = $3",
+        )
+        .bind(session.id.0)
+        .bind(client)
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if applied.is_some() {
+            return Ok(ChangeOutcome {
+                session,
+                duplicate: true,
+            });
+        }
+    }
+
+    rows::advance(&mut session, change, *now);
+    sqlx::query(
+        "UPDATE sessions SET answers = $1, current_step = $2, revision = $3, updated_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(rows::answers_json(&session.answers))
+    .bind(session.current_step)
+    .bind(session.revision)
+    .bind(now)
+    .bind(session.id.0)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO session_changes \
+             (session_id, revision, client, seq, answers, current_step, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(session.id.0)
+    .bind(session.revision)
+    .bind(&change.client)
+    .bind(change.seq)
+    .bind(rows::answers_json(&change.answers))
+    .bind(change.current_step)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(ChangeOutcome {
+        session,
+        duplicate: false,
+    })
 }

@@ -6,8 +6,8 @@
 //! backend's module.
 
 use crate::model::{
-    Answers, ChangeRecord, Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session,
-    SessionId, StoreError, Submission, TokenHash, VersionId, VersionSummary,
+    Answers, Change, ChangeRecord, Millis, Org, OrgId, ProcessId, ProcessSummary, ProcessVersion,
+    Session, SessionId, StoreError, Submission, TokenHash, VersionId, VersionSummary,
 };
 use serde_json::Value;
 
@@ -34,12 +34,23 @@ macro_rules! version_select {
 }
 pub(crate) use version_select;
 
+/// The columns of [`SessionRow`], from `sessions s` joined with `submissions sub`.
+macro_rules! session_columns {
+    () => {
+        "s.id, s.org_id, s.version_id, s.answers, s.current_step, s.revision, \
+         s.created_at, s.updated_at, s.submitted_at, sub.public_id AS submission_id"
+    };
+}
+pub(crate) use session_columns;
+
 /// A session with the public id of its submission, for [`SessionRow`]; filter on `s.`.
 macro_rules! session_select {
     () => {
-        "SELECT s.id, s.org_id, s.version_id, s.answers, s.current_step, s.revision, \
-         s.created_at, s.updated_at, s.submitted_at, sub.public_id AS submission_id \
-         FROM sessions s LEFT JOIN submissions sub ON sub.session_id = s.id"
+        concat!(
+            "SELECT ",
+            $crate::rows::session_columns!(),
+            " FROM sessions s LEFT JOIN submissions sub ON sub.session_id = s.id"
+        )
     };
 }
 pub(crate) use session_select;
@@ -196,6 +207,15 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
+/// A session as a change finds it under the write lock, with whether the change's
+/// (client, seq) was applied before (SQLite reads both in one statement).
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChangeTargetRow {
+    #[sqlx(flatten)]
+    pub(crate) session: SessionRow,
+    pub(crate) applied: bool,
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct ChangeRow {
     revision: i64,
@@ -289,6 +309,18 @@ pub(crate) fn merge_answers(answers: &mut Answers, change: &Answers) {
             answers.insert(field.clone(), value.clone());
         }
     }
+}
+
+/// Applies a change to a session read under the write lock: merges the answers, moves the
+/// step if the change says so, counts the revision up and stamps the time. The caller then
+/// writes the session back and logs the change with the new revision.
+pub(crate) fn advance(session: &mut Session, change: &Change, now: Millis) {
+    merge_answers(&mut session.answers, &change.answers);
+    if let Some(step) = change.current_step {
+        session.current_step = step;
+    }
+    session.revision += 1;
+    session.updated_at = now;
 }
 
 /// A stored token hash; anything but 32 bytes means the row is corrupt.

@@ -9,24 +9,30 @@
 //! the write lock up front: a transaction never has to upgrade a read lock, which is what
 //! deadlocks with other writers (for example a second process on the same file). Reads go
 //! through a separate pool and, thanks to WAL, never wait for the writer.
+//!
+//! Autosaves go through the change writer ([`crate::group_commit`]): many sessions' changes in
+//! one `BEGIN IMMEDIATE` transaction, each inside its own savepoint, committed with one flush.
 
 use crate::Store;
+use crate::group_commit::{self, ApplyBatch, GroupCommit, PendingChange};
 use crate::model::{
     Change, ChangeOutcome, ChangeRecord, Millis, NewOrg, NewSession, NewSubmission, NewVersion,
     Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session, SessionId, StoreError,
     Submission, SubmitOutcome, TokenHash, VersionId, VersionSummary,
 };
 use crate::rows::{
-    self, ChangeRow, OrgRow, ProcessSummaryRow, SessionRow, SubmissionRow, SubmitTarget,
-    VersionRow, VersionSummaryRow, change_select, org_select, session_select, submission_select,
-    submit_target_select, version_select,
+    self, ChangeRow, ChangeTargetRow, OrgRow, ProcessSummaryRow, SessionRow, SubmissionRow,
+    SubmitTarget, VersionRow, VersionSummaryRow, change_select, org_select, session_columns,
+    session_select, submission_select, submit_target_select, version_select,
 };
 use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a connection waits for a lock held by another process before giving up.
@@ -38,6 +44,10 @@ const WRITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Concurrent readers. WAL readers do not block each other or the writer.
 const READ_CONNECTIONS: u32 = 4;
 
+/// The most changes the change writer commits in one transaction. The write lock is held for
+/// the whole batch; at a few microseconds per change this keeps it short.
+const MAX_BATCH: usize = 256;
+
 /// The storage on an embedded SQLite database file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -45,6 +55,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Connections for plain reads.
     reader: SqlitePool,
+    /// The change writer, applying autosaves in batches on the write connection.
+    changes: Arc<GroupCommit>,
 }
 
 impl SqliteStore {
@@ -85,7 +97,20 @@ impl SqliteStore {
             .connect_with(options.create_if_missing(false))
             .await?;
 
-        Ok(SqliteStore { writer, reader })
+        // One change writer: there is one write connection to give it.
+        let changes = Arc::new(GroupCommit::start(
+            "sqlite",
+            SqliteChanges {
+                writer: writer.clone(),
+            },
+            1,
+            MAX_BATCH,
+        ));
+        Ok(SqliteStore {
+            writer,
+            reader,
+            changes,
+        })
     }
 
     /// The single-connection pool every write goes through, for metrics and diagnostics.
@@ -99,9 +124,11 @@ impl SqliteStore {
         &self.reader
     }
 
-    /// Closes every connection, waiting for those in use to be returned. The store answers
-    /// `PoolClosed` afterwards.
+    /// Stops the change writer (the changes it has queued are applied first) and closes every
+    /// connection, waiting for those in use to be returned. The store answers `PoolClosed`
+    /// afterwards.
     pub async fn close(&self) {
+        self.changes.close().await;
         self.writer.close().await;
         self.reader.close().await;
     }
@@ -367,77 +394,7 @@ impl Store for SqliteStore {
         change: Change,
         now: Millis,
     ) -> Result<ChangeOutcome, StoreError> {
-        // Read, merge and write under the write lock: a concurrent change waits for this one
-        // and then merges into its result.
-        let mut tx = self.write().await?;
-        let mut session: Session =
-            sqlx::query_as::<_, SessionRow>(concat!(session_select!(), " WHERE s.token_hash = ?"))
-                .bind(&token.0[..])
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?
-                .try_into()?;
-        if session.submitted_at.is_some() {
-            return Err(StoreError::Submitted);
-        }
-
-        if let (Some(client), Some(seq)) = (&change.client, change.seq) {
-            let applied = sqlx::query_scalar::<_, i64>(
-                "SELECT revision FROM session_changes \
-                 WHERE session_id = ? AND client = ? AND seq = ?",
-            )
-            .bind(session.id.0)
-            .bind(client)
-            .bind(seq)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if applied.is_some() {
-                tx.rollback().await?;
-                return Ok(ChangeOutcome {
-                    session,
-                    duplicate: true,
-                });
-            }
-        }
-
-        rows::merge_answers(&mut session.answers, &change.answers);
-        if let Some(step) = change.current_step {
-            session.current_step = step;
-        }
-        session.revision += 1;
-        session.updated_at = now;
-
-        sqlx::query(
-            "UPDATE sessions SET answers = ?, current_step = ?, revision = ?, updated_at = ? \
-             WHERE id = ?",
-        )
-        .bind(rows::answers_json(&session.answers))
-        .bind(session.current_step)
-        .bind(session.revision)
-        .bind(now)
-        .bind(session.id.0)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO session_changes \
-                 (session_id, revision, client, seq, answers, current_step, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(session.id.0)
-        .bind(session.revision)
-        .bind(&change.client)
-        .bind(change.seq)
-        .bind(rows::answers_json(&change.answers))
-        .bind(change.current_step)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-
-        Ok(ChangeOutcome {
-            session,
-            duplicate: false,
-        })
+        self.changes.apply(token, change, now).await
     }
 
     async fn changes(&self, session: SessionId) -> Result<Vec<ChangeRecord>, StoreError> {
@@ -537,4 +494,120 @@ impl Store for SqliteStore {
         .map(Submission::try_from)
         .collect()
     }
+}
+
+/// The change writer's access to the database: the write connection.
+struct SqliteChanges {
+    writer: SqlitePool,
+}
+
+#[async_trait::async_trait]
+impl ApplyBatch for SqliteChanges {
+    async fn apply_batch(&self, batch: &[PendingChange]) -> Vec<Result<ChangeOutcome, StoreError>> {
+        let fail_all = |error: StoreError| {
+            tracing::warn!(%error, changes = batch.len(), "a batch of changes failed");
+            batch
+                .iter()
+                .map(|_| Err(group_commit::batch_failure(&error)))
+                .collect()
+        };
+        // The write lock is taken up front and held to the commit: every change of the batch
+        // reads what the one before it wrote.
+        let mut tx = match self.writer.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => tx,
+            Err(error) => return fail_all(error.into()),
+        };
+        let mut results = Vec::with_capacity(batch.len());
+        for pending in batch {
+            match apply_isolated(&mut tx, pending).await {
+                Ok(result) => results.push(result),
+                Err(broken) => return fail_all(broken),
+            }
+        }
+        if let Err(error) = tx.commit().await {
+            return fail_all(error.into());
+        }
+        results
+    }
+}
+
+/// Applies one change of a batch inside a savepoint: if it fails, what it wrote is undone and
+/// the batch goes on. The outer error means the transaction itself is broken.
+async fn apply_isolated(
+    conn: &mut SqliteConnection,
+    pending: &PendingChange,
+) -> Result<Result<ChangeOutcome, StoreError>, StoreError> {
+    sqlx::query("SAVEPOINT change").execute(&mut *conn).await?;
+    let result = apply_one(conn, pending).await;
+    if result.is_err() {
+        sqlx::query("ROLLBACK TO change")
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("RELEASE change").execute(&mut *conn).await?;
+    Ok(result)
+}
+
+/// Applies one change under the write lock: reads the session and whether this (client, seq)
+/// was applied before in one statement, merges, writes the session back and logs the change.
+async fn apply_one(
+    conn: &mut SqliteConnection,
+    pending: &PendingChange,
+) -> Result<ChangeOutcome, StoreError> {
+    let PendingChange { token, change, now } = pending;
+    let target = sqlx::query_as::<_, ChangeTargetRow>(concat!(
+        "SELECT ",
+        session_columns!(),
+        ", EXISTS (SELECT 1 FROM session_changes c \
+                   WHERE c.session_id = s.id AND c.client = ? AND c.seq = ?) AS applied \
+         FROM sessions s LEFT JOIN submissions sub ON sub.session_id = s.id \
+         WHERE s.token_hash = ?"
+    ))
+    .bind(&change.client)
+    .bind(change.seq)
+    .bind(&token.0[..])
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let mut session: Session = target.session.try_into()?;
+    if session.submitted_at.is_some() {
+        return Err(StoreError::Submitted);
+    }
+    if target.applied {
+        return Ok(ChangeOutcome {
+            session,
+            duplicate: true,
+        });
+    }
+
+    rows::advance(&mut session, change, *now);
+    sqlx::query(
+        "UPDATE sessions SET answers = ?, current_step = ?, revision = ?, updated_at = ? \
+         WHERE id = ?",
+    )
+    .bind(rows::answers_json(&session.answers))
+    .bind(session.current_step)
+    .bind(session.revision)
+    .bind(now)
+    .bind(session.id.0)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO session_changes \
+             (session_id, revision, client, seq, answers, current_step, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(session.id.0)
+    .bind(session.revision)
+    .bind(&change.client)
+    .bind(change.seq)
+    .bind(rows::answers_json(&change.answers))
+    .bind(change.current_step)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(ChangeOutcome {
+        session,
+        duplicate: false,
+    })
 }

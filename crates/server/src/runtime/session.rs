@@ -18,6 +18,9 @@ use crate::state::AppState;
 /// The client name recorded in the change log for plain HTML form posts.
 const FORM_CLIENT: &str = "form";
 
+/// The longest idempotency key accepted from a form (as the API accepts in its header).
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
+
 /// `GET /s/{token}`: the step the person is on, with everything they entered; or the
 /// confirmation if the session was submitted.
 pub(crate) async fn show(
@@ -26,7 +29,8 @@ pub(crate) async fn show(
 ) -> Result<Response, PageError> {
     let loaded = sessions::load_session(&state, &token).await?;
     if let Some(reference) = &loaded.session.submission_id {
-        return Ok(Html(pages::done_page(&loaded.definition.title, reference)).into_response());
+        let page = pages::done_page(&loaded.definition.title, reference, &token);
+        return Ok(Html(page).into_response());
     }
     let step = loaded.current_step();
     let page = step_page(&state, &token, &loaded, step, &HashMap::new(), &[]);
@@ -144,7 +148,17 @@ pub(crate) async fn post(
     if action != Action::Submit {
         return Ok(here.into_response());
     }
-    match sessions::submit(&state, &token, &loaded, None).await {
+    // The page carries a key of its own, so that a Submit posted twice (a retry, a double
+    // click that got through) is recognised; one that is missing or odd is simply not used.
+    let idempotency_key = form
+        .first("_idempotency_key")
+        .filter(|key| {
+            !key.is_empty()
+                && key.len() <= MAX_IDEMPOTENCY_KEY_LEN
+                && key.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map(str::to_owned);
+    match sessions::submit(&state, &token, &loaded, idempotency_key).await {
         Ok(_) => Ok(here.into_response()),
         Err(SubmitRefusal::Incomplete { step, problems }) => {
             save(&state, &token, &mut loaded, Answers::new(), step).await?;
@@ -280,5 +294,9 @@ fn step_page(
         resume_url: format!("{}{action}", state.public_url()),
         action,
         token: token.to_owned(),
+        revision: loaded.session.revision,
+        answers_json: serde_json::Value::Object(answers.clone()).to_string(),
+        fields_json: pages::fields_json(definition),
+        idempotency_key: crate::tokens::public_id(),
     }
 }
