@@ -8,6 +8,8 @@
 #   package if needed) and stops it at the end.
 # - Checks formatting (cargo fmt) and lints (cargo clippy -D warnings), then runs the unit,
 #   property and acceptance tests on SQLite and PostgreSQL.
+# - Then the browser tests (tests/browser) in Debian's Chromium, on both databases, installing
+#   chromium (and node/npm) with apt first if they are missing (scripts/browser.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
+# shellcheck source=scripts/browser.sh
+source scripts/browser.sh
 say "PostgreSQL"
 ensure_postgres
 echo "using ${HOLDFAST_TEST_POSTGRES_URL}"
@@ -36,6 +40,9 @@ else
   echo "cargo-nextest is not installed; using cargo test"
   cargo test --workspace --locked --no-fail-fast
 fi
+
+say "browser tests (Chromium; SQLite and PostgreSQL)"
+run_browser_tests || die "the browser tests failed"
 
 drop_test_databases
 say "all suites passed"

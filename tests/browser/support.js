@@ -18,7 +18,18 @@ import { chromium } from 'playwright-core';
 const run = promisify(execFile);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.HOLDFAST_BIN ?? join(ROOT, 'target/debug/holdfast');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** Debian's Chromium (or another one named by $CHROMIUM). */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** Flags for a headless Chromium in a container: no sandbox, GPU or background traffic. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** The backends to run on: SQLite always, PostgreSQL when the test script provides one. */
 export function backends() {
@@ -118,18 +129,7 @@ export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 /** Debian's Chromium, headless. */
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /** Waits until `check()` returns something truthy (and returns it), or fails saying `what`. */

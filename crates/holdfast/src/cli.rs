@@ -29,6 +29,9 @@ pub enum Command {
     /// Submissions.
     #[command(subcommand)]
     Submissions(SubmissionsCommand),
+    /// Maintenance: schedule, announce, run and account for it.
+    #[command(subcommand)]
+    Maintenance(MaintenanceCommand),
 }
 
 /// `holdfast serve`.
@@ -191,6 +194,113 @@ pub enum SubmissionsCommand {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// Notice formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NoticeFormat {
+    /// Markdown.
+    Markdown,
+    /// An HTML document.
+    Html,
+}
+
+/// `holdfast maintenance …`.
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCommand {
+    /// Schedule a plan file (YAML or JSON; see spec/maintenance-plan.md).
+    Schedule {
+        /// The plan file.
+        plan: PathBuf,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List plans and their phases.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Show a plan (p3) or a window (w7) with its history.
+    Show {
+        /// A plan id (p3) or window id (w7).
+        id: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Cancel a plan's remaining phases (p3) or one window (w7).
+    Cancel {
+        /// A plan id (p3) or window id (w7).
+        id: String,
+        /// What people are told.
+        #[arg(long)]
+        message: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Render the customer notice of a plan file, or of a scheduled plan (p3).
+    Notice {
+        /// A plan file, or a scheduled plan's id.
+        plan: String,
+        /// Also give each phase's time in these IANA time zones (repeatable or comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        tz: Vec<String>,
+        /// The format.
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: NoticeFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Begin a window's downtime (drains first); without a window, an unscheduled downtime of
+    /// the deployment this talks to.
+    Begin {
+        /// The window (w7); none for unscheduled maintenance.
+        window: Option<String>,
+        /// Unscheduled: how long it is expected to last, in minutes (default 30).
+        #[arg(long)]
+        minutes: Option<i64>,
+        /// Unscheduled: what people are told.
+        #[arg(long)]
+        message: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// End a downtime: the window's, or the one covering this deployment.
+    End {
+        /// The window (w7).
+        window: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Report what a downtime really cost (the window's latest, or the latest of all).
+    Report {
+        /// The window (w7) or downtime (d2).
+        window: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Propose off-peak windows from the recorded activity per hour of the week.
+    Suggest {
+        /// production or development.
+        #[arg(long)]
+        environment: String,
+        /// The region.
+        #[arg(long)]
+        region: String,
+        /// How long the window is (for example 2h).
+        #[arg(long)]
+        duration: String,
+        /// Weeks of history to learn from.
+        #[arg(long, default_value_t = 4)]
+        weeks: i64,
+        /// How many windows to propose.
+        #[arg(long, default_value_t = 3)]
+        count: usize,
         #[command(flatten)]
         remote: Remote,
     },

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod json;
+pub mod maintenance;
 pub mod ops;
 pub mod pages;
 pub mod runtime;
@@ -94,11 +95,23 @@ impl App {
             config.public_url = Some(format!("http://{address}"));
             self.state = AppState::new(self.state.store.clone(), config, self.state.clock.clone());
         }
+        let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
+        let poller = maintenance::node::spawn_poller(
+            self.state.maintenance.clone(),
+            self.state.store.clone(),
+            self.state.clock.clone(),
+            tasks_stopped,
+        );
         let router = router(self.state);
-        axum::serve(listener, router)
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("the HTTP server failed")
+            .context("the HTTP server failed");
+        let _ = stop_tasks.send(true);
+        if let Err(error) = poller.await {
+            tracing::error!(%error, task = maintenance::node::TASK_NAME, "background task failed");
+        }
+        served
     }
 }
 
@@ -109,8 +122,17 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(admin::routes(state.clone()))
         .merge(ops::routes())
+        .merge(maintenance::routes())
         .route("/assets/{*path}", get(assets::serve))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            maintenance::banner::provide,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            maintenance::gate::gate,
+        ))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)

@@ -329,3 +329,36 @@ fn render(template: &impl Template) -> String {
         String::from("<!doctype html><title>Error</title><p>Something went wrong on our side.</p>")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_script_gets_every_field_with_its_type_and_condition() {
+        let process = holdfast_definition::parse(
+            r#"
+slug: claim
+title: Claim
+steps:
+  - id: one
+    title: One
+    fields:
+      - {id: injured, type: boolean, label: Injured?}
+  - id: two
+    title: Two
+    fields:
+      - {id: details, type: textarea, label: Details, visible_if: {field: injured, equals: true}}
+"#,
+        )
+        .expect("the definition parses");
+        let fields: Value = serde_json::from_str(&fields_json(&process)).expect("JSON");
+        assert_eq!(
+            fields,
+            serde_json::json!({
+                "injured": {"type": "boolean"},
+                "details": {"type": "textarea", "visible_if": {"field": "injured", "equals": true}},
+            })
+        );
+    }
+}

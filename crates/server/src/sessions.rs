@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use holdfast_definition::Process;
-use holdfast_store::{NewSubmission, Org, ProcessVersion, Session, SubmitOutcome};
+use holdfast_store::{NewSubmission, Org, ProcessVersion, Session, SubmitOutcome, TokenHash};
 
 use crate::error::{AppError, Problem};
 use crate::state::AppState;
@@ -53,21 +53,64 @@ impl LoadedSession {
 
 /// Finds a session by its resume token. Anything that is not a live token is "not found".
 pub async fn load_session(state: &AppState, token: &str) -> Result<LoadedSession, AppError> {
-    let not_found = || AppError::NotFound("there is no session with this link".to_owned());
     if !tokens::looks_valid(token) {
-        return Err(not_found());
+        return Err(no_session());
     }
+    let hash = tokens::hash(token);
     let session = state
         .store
-        .session_by_token(&tokens::hash(token))
+        .session_by_token(&hash)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(no_session)?;
+    state.remember_session_version(hash, session.version_id);
     let (version, definition) = state.session_definition(session.version_id).await?;
     Ok(LoadedSession {
         session,
         version,
         definition,
     })
+}
+
+/// What a change to a session is checked against, found without reading the session itself.
+pub struct SessionTarget {
+    /// The hash of the session's token, for the store.
+    pub token: TokenHash,
+    /// The parsed definition of the session's version.
+    pub definition: Arc<Process>,
+}
+
+/// Finds what a change to the session with this token is checked against: its version's
+/// definition. Autosaves come often; the version of a session this node has seen is known
+/// without a read (a session never changes version), so the only database work of an
+/// autosave is applying it. Anything that is not a live token is "not found"; the store
+/// checks again that the session exists when it applies the change.
+pub async fn change_target(state: &AppState, token: &str) -> Result<SessionTarget, AppError> {
+    if !tokens::looks_valid(token) {
+        return Err(no_session());
+    }
+    let hash = tokens::hash(token);
+    let version = match state.session_version(&hash) {
+        Some(version) => version,
+        None => {
+            let session = state
+                .store
+                .session_by_token(&hash)
+                .await?
+                .ok_or_else(no_session)?;
+            state.remember_session_version(hash.clone(), session.version_id);
+            session.version_id
+        }
+    };
+    let (_, definition) = state.session_definition(version).await?;
+    Ok(SessionTarget {
+        token: hash,
+        definition,
+    })
+}
+
+/// The answer for a token that is not a live session's, whatever the reason.
+fn no_session() -> AppError {
+    AppError::NotFound("there is no session with this link".to_owned())
 }
 
 /// Why a session could not be submitted.

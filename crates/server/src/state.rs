@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use holdfast_definition::Process;
-use holdfast_store::{ProcessVersion, Store, VersionId};
+use holdfast_store::{ProcessVersion, Store, TokenHash, VersionId};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -13,6 +13,11 @@ use crate::error::AppError;
 
 /// A published version with its parsed definition.
 type CachedVersion = (ProcessVersion, Arc<Process>);
+
+/// How many sessions' versions [`AppState::session_version`] keeps. At about 100 bytes an
+/// entry this is a few megabytes; when it is full it starts over, which costs one read per
+/// session.
+const SESSION_VERSIONS_KEPT: usize = 65_536;
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -23,8 +28,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// This node's maintenance state (what it refuses, what it has in flight).
+    pub maintenance: Arc<crate::maintenance::MaintenanceNode>,
     definitions: Arc<RwLock<HashMap<VersionId, Arc<Process>>>>,
     versions: Arc<RwLock<HashMap<VersionId, CachedVersion>>>,
+    /// The version each recently seen session is on, by token hash. A session never changes
+    /// version, so autosaves need not read the session before applying their change.
+    session_versions: Arc<RwLock<HashMap<TokenHash, VersionId>>>,
 }
 
 impl AppState {
@@ -32,10 +42,33 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config, clock: Arc<dyn Clock>) -> Self {
         AppState {
             store,
+            maintenance: Arc::new(crate::maintenance::MaintenanceNode::new(&config)),
             config: Arc::new(config),
             clock,
             definitions: Arc::default(),
             versions: Arc::default(),
+            session_versions: Arc::default(),
+        }
+    }
+
+    /// The version of the session with this token hash, if this node has seen the session.
+    /// Only sessions that exist are remembered, and a session's version never changes, so an
+    /// answer is always right (the store still checks that the session exists when it applies
+    /// a change).
+    pub fn session_version(&self, token: &TokenHash) -> Option<VersionId> {
+        self.session_versions
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(token).copied())
+    }
+
+    /// Remembers the version of a session that was read from the store.
+    pub fn remember_session_version(&self, token: TokenHash, version: VersionId) {
+        if let Ok(mut cache) = self.session_versions.write() {
+            if cache.len() >= SESSION_VERSIONS_KEPT && !cache.contains_key(&token) {
+                cache.clear();
+            }
+            cache.insert(token, version);
         }
     }
 

@@ -19,8 +19,16 @@
 //! [`GroupCommit::close`] it takes no new changes, finishes those queued, and ends; when the
 //! store is dropped it ends after the queue drains.
 //!
+//! A backend applies a batch with a handful of statements whatever its size (see [`plan`]):
+//! it reads every session of the batch and every replayed (client, seq) under the write lock,
+//! decides each change in memory, in the batch's order, then writes the sessions back and
+//! appends the change log in one statement each. Should one of those statements fail, it rolls
+//! the batch back and applies it again one change at a time, each in its own savepoint, so a
+//! change that cannot be applied fails alone.
+//!
 //! This module knows nothing of SQL: the backends own their transactions.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -28,7 +36,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use crate::model::{Change, ChangeOutcome, Millis, StoreError, TokenHash};
+use crate::model::{Change, ChangeOutcome, Millis, Session, SessionId, StoreError, TokenHash};
+use crate::rows;
 
 /// How many changes may wait for a writer before callers wait to queue theirs.
 const QUEUE_CAPACITY: usize = 4096;
@@ -227,4 +236,269 @@ pub(crate) fn batch_failure(error: &StoreError) -> StoreError {
     StoreError::Database(sqlx::Error::Io(std::io::Error::other(format!(
         "the transaction of this change failed: {error}"
     ))))
+}
+
+/// What a batch found in the database, under the write lock.
+#[derive(Default)]
+pub(crate) struct Found {
+    /// The sessions of the batch's tokens, as stored; a token that is missing has no session.
+    /// A session whose stored data cannot be read is an error (`Corrupt`).
+    pub(crate) sessions: HashMap<TokenHash, Result<Session, StoreError>>,
+    /// The batch's (session, client, seq) that were applied before.
+    pub(crate) applied: HashSet<(SessionId, String, i64)>,
+}
+
+/// One entry to append to a session's change log.
+pub(crate) struct LogEntry<'a> {
+    /// The session.
+    pub(crate) session: SessionId,
+    /// The revision the change produced.
+    pub(crate) revision: i64,
+    /// The change.
+    pub(crate) change: &'a Change,
+    /// When it was made.
+    pub(crate) now: Millis,
+}
+
+/// What to write for a batch, and what to answer each of its changes.
+pub(crate) struct Plan<'a> {
+    /// One answer per change, in the batch's order.
+    pub(crate) results: Vec<Result<ChangeOutcome, StoreError>>,
+    /// The sessions the batch changed, each in its final state, to write back.
+    pub(crate) sessions: Vec<Session>,
+    /// The change log entries to append.
+    pub(crate) log: Vec<LogEntry<'a>>,
+}
+
+/// Decides every change of a batch, in order, as if each ran in a transaction of its own right
+/// after the one before it: an unknown session is `NotFound`, a submitted one refuses with
+/// `Submitted`, a (client, seq) applied before — also earlier in this batch — is a duplicate
+/// that changes nothing, and anything else is merged and counted as the next revision.
+pub(crate) fn plan<'a>(batch: &'a [PendingChange], found: Found) -> Plan<'a> {
+    let Found {
+        mut sessions,
+        mut applied,
+    } = found;
+    let mut results = Vec::with_capacity(batch.len());
+    let mut log = Vec::with_capacity(batch.len());
+    let mut changed: Vec<TokenHash> = Vec::new();
+    for pending in batch {
+        let PendingChange { token, change, now } = pending;
+        let session = match sessions.get_mut(token) {
+            None => {
+                results.push(Err(StoreError::NotFound));
+                continue;
+            }
+            Some(Err(error)) => {
+                results.push(Err(copy_error(error)));
+                continue;
+            }
+            Some(Ok(session)) => session,
+        };
+        if session.submitted_at.is_some() {
+            results.push(Err(StoreError::Submitted));
+            continue;
+        }
+        let key = match (&change.client, change.seq) {
+            (Some(client), Some(seq)) => Some((session.id, client.clone(), seq)),
+            _ => None,
+        };
+        if key.as_ref().is_some_and(|key| applied.contains(key)) {
+            results.push(Ok(ChangeOutcome {
+                session: session.clone(),
+                duplicate: true,
+            }));
+            continue;
+        }
+        rows::advance(session, change, *now);
+        log.push(LogEntry {
+            session: session.id,
+            revision: session.revision,
+            change,
+            now: *now,
+        });
+        if let Some(key) = key {
+            applied.insert(key);
+        }
+        if !changed.contains(token) {
+            changed.push(token.clone());
+        }
+        results.push(Ok(ChangeOutcome {
+            session: session.clone(),
+            duplicate: false,
+        }));
+    }
+    let sessions = changed
+        .iter()
+        .filter_map(|token| sessions.remove(token).and_then(Result::ok))
+        .collect();
+    Plan {
+        results,
+        sessions,
+        log,
+    }
+}
+
+/// A copy of a per-session error, for each change of the batch on that session.
+fn copy_error(error: &StoreError) -> StoreError {
+    match error {
+        StoreError::NotFound => StoreError::NotFound,
+        StoreError::Submitted => StoreError::Submitted,
+        StoreError::Corrupt(message) => StoreError::Corrupt(message.clone()),
+        other => batch_failure(other),
+    }
+}
+
+/// Lowercase hexadecimal, for passing binary keys inside JSON.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Answers, OrgId, VersionId};
+    use serde_json::{Value, json};
+
+    fn answers(value: Value) -> Answers {
+        match value {
+            Value::Object(map) => map,
+            _ => Answers::new(),
+        }
+    }
+
+    fn session(id: i64) -> Session {
+        Session {
+            id: SessionId(id),
+            org_id: OrgId(1),
+            version_id: VersionId(1),
+            answers: Answers::new(),
+            current_step: 0,
+            revision: 0,
+            created_at: 0,
+            updated_at: 0,
+            submitted_at: None,
+            submission_id: None,
+        }
+    }
+
+    fn pending(token: u8, client: &str, seq: i64, set: Value) -> PendingChange {
+        PendingChange {
+            token: TokenHash([token; 32]),
+            change: Change {
+                client: Some(client.to_owned()),
+                seq: Some(seq),
+                answers: answers(set),
+                current_step: None,
+            },
+            now: 1_000 + seq,
+        }
+    }
+
+    fn found(sessions: Vec<(u8, Result<Session, StoreError>)>) -> Found {
+        Found {
+            sessions: sessions
+                .into_iter()
+                .map(|(token, session)| (TokenHash([token; 32]), session))
+                .collect(),
+            applied: HashSet::new(),
+        }
+    }
+
+    #[test]
+    fn changes_to_one_session_apply_in_order() {
+        let batch = vec![
+            pending(1, "tab", 1, json!({"a": 1, "b": 1})),
+            pending(1, "tab", 2, json!({"a": 2, "b": null})),
+        ];
+        let plan = plan(&batch, found(vec![(1, Ok(session(10)))]));
+        let revisions: Vec<i64> = plan
+            .results
+            .iter()
+            .map(|r| r.as_ref().map(|o| o.session.revision).unwrap_or(-1))
+            .collect();
+        assert_eq!(revisions, vec![1, 2]);
+        assert_eq!(plan.sessions.len(), 1);
+        assert_eq!(plan.sessions[0].revision, 2);
+        assert_eq!(plan.sessions[0].answers, answers(json!({"a": 2})));
+        assert_eq!(plan.sessions[0].updated_at, 1_002);
+        let logged: Vec<(i64, i64)> = plan.log.iter().map(|e| (e.session.0, e.revision)).collect();
+        assert_eq!(logged, vec![(10, 1), (10, 2)]);
+    }
+
+    #[test]
+    fn a_bad_change_fails_alone() {
+        let mut submitted = session(30);
+        submitted.submitted_at = Some(5);
+        let batch = vec![
+            pending(1, "tab", 1, json!({"a": 1})),
+            pending(9, "tab", 1, json!({"a": 1})),
+            pending(3, "tab", 1, json!({"a": 1})),
+            pending(4, "tab", 1, json!({"a": 1})),
+            pending(2, "tab", 1, json!({"a": 1})),
+        ];
+        let plan = plan(
+            &batch,
+            found(vec![
+                (1, Ok(session(10))),
+                (2, Ok(session(20))),
+                (3, Ok(submitted)),
+                (4, Err(StoreError::Corrupt("session 40".to_owned()))),
+            ]),
+        );
+        assert!(matches!(
+            plan.results[0],
+            Ok(ChangeOutcome {
+                duplicate: false,
+                ..
+            })
+        ));
+        assert!(matches!(plan.results[1], Err(StoreError::NotFound)));
+        assert!(matches!(plan.results[2], Err(StoreError::Submitted)));
+        assert!(matches!(plan.results[3], Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            plan.results[4],
+            Ok(ChangeOutcome {
+                duplicate: false,
+                ..
+            })
+        ));
+        let written: Vec<i64> = plan.sessions.iter().map(|s| s.id.0).collect();
+        assert_eq!(written, vec![10, 20]);
+        assert_eq!(plan.log.len(), 2);
+    }
+
+    #[test]
+    fn a_replay_is_a_duplicate_also_within_the_batch() {
+        let batch = vec![
+            pending(1, "tab", 1, json!({"a": 1})),
+            pending(1, "tab", 2, json!({"a": 2})),
+            pending(1, "tab", 2, json!({"a": 2})),
+        ];
+        let mut found = found(vec![(1, Ok(session(10)))]);
+        found.applied.insert((SessionId(10), "tab".to_owned(), 1));
+        let plan = plan(&batch, found);
+        let outcomes: Vec<(bool, i64)> = plan
+            .results
+            .iter()
+            .map(|r| {
+                r.as_ref()
+                    .map(|o| (o.duplicate, o.session.revision))
+                    .unwrap_or((false, -1))
+            })
+            .collect();
+        assert_eq!(outcomes, vec![(true, 0), (false, 1), (true, 1)]);
+        assert_eq!(plan.log.len(), 1);
+    }
+
+    #[test]
+    fn hex_is_lowercase_and_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+    }
 }

@@ -216,6 +216,24 @@ pub(crate) struct ChangeTargetRow {
     pub(crate) applied: bool,
 }
 
+/// A session of a change batch, with the token hash it was found by.
+#[derive(sqlx::FromRow)]
+pub(crate) struct BatchSessionRow {
+    pub(crate) token_hash: Vec<u8>,
+    #[sqlx(flatten)]
+    pub(crate) session: SessionRow,
+}
+
+/// Reads the sessions of a change batch into what [`crate::group_commit::plan`] needs: each
+/// session by its token hash, or the error its stored data gives.
+pub(crate) fn batch_sessions(
+    rows: Vec<BatchSessionRow>,
+) -> Result<std::collections::HashMap<TokenHash, Result<Session, StoreError>>, StoreError> {
+    rows.into_iter()
+        .map(|row| Ok((token_hash(row.token_hash)?, Session::try_from(row.session))))
+        .collect()
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct ChangeRow {
     revision: i64,

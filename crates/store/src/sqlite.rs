@@ -11,19 +11,22 @@
 //! through a separate pool and, thanks to WAL, never wait for the writer.
 //!
 //! Autosaves go through the change writer ([`crate::group_commit`]): many sessions' changes in
-//! one `BEGIN IMMEDIATE` transaction, each inside its own savepoint, committed with one flush.
+//! one `BEGIN IMMEDIATE` transaction, committed with one flush. A batch is read and written
+//! with four statements whatever its size, its rows passed as one JSON array each (`json_each`):
+//! every statement is a round trip to the connection's worker thread, and those round trips,
+//! not SQLite, are what a change costs.
 
 use crate::Store;
-use crate::group_commit::{self, ApplyBatch, GroupCommit, PendingChange};
+use crate::group_commit::{self, ApplyBatch, Found, GroupCommit, PendingChange, Plan};
 use crate::model::{
     Change, ChangeOutcome, ChangeRecord, Millis, NewOrg, NewSession, NewSubmission, NewVersion,
     Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session, SessionId, StoreError,
     Submission, SubmitOutcome, TokenHash, VersionId, VersionSummary,
 };
 use crate::rows::{
-    self, ChangeRow, ChangeTargetRow, OrgRow, ProcessSummaryRow, SessionRow, SubmissionRow,
-    SubmitTarget, VersionRow, VersionSummaryRow, change_select, org_select, session_columns,
-    session_select, submission_select, submit_target_select, version_select,
+    self, BatchSessionRow, ChangeRow, ChangeTargetRow, OrgRow, ProcessSummaryRow, SessionRow,
+    SubmissionRow, SubmitTarget, VersionRow, VersionSummaryRow, change_select, org_select,
+    session_columns, session_select, submission_select, submit_target_select, version_select,
 };
 use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
@@ -501,34 +504,193 @@ struct SqliteChanges {
     writer: SqlitePool,
 }
 
+/// Where applying a batch together failed.
+enum BatchError {
+    /// Before the commit was asked for: nothing is committed, the batch may be applied again.
+    Applying(StoreError),
+    /// The transaction could not begin, or its commit failed: every change fails.
+    Transaction(StoreError),
+}
+
 #[async_trait::async_trait]
 impl ApplyBatch for SqliteChanges {
     async fn apply_batch(&self, batch: &[PendingChange]) -> Vec<Result<ChangeOutcome, StoreError>> {
-        let fail_all = |error: StoreError| {
-            tracing::warn!(%error, changes = batch.len(), "a batch of changes failed");
-            batch
-                .iter()
-                .map(|_| Err(group_commit::batch_failure(&error)))
-                .collect()
-        };
-        // The write lock is taken up front and held to the commit: every change of the batch
-        // reads what the one before it wrote.
+        match self.apply_together(batch).await {
+            Ok(results) => results,
+            Err(BatchError::Applying(error)) => {
+                tracing::warn!(%error, changes = batch.len(), "a batch of changes failed; applying them one at a time");
+                self.apply_one_at_a_time(batch).await
+            }
+            Err(BatchError::Transaction(error)) => fail_all(batch, &error),
+        }
+    }
+}
+
+impl SqliteChanges {
+    /// The fast way: read everything the batch needs, decide in memory, write everything back.
+    async fn apply_together(
+        &self,
+        batch: &[PendingChange],
+    ) -> Result<Vec<Result<ChangeOutcome, StoreError>>, BatchError> {
+        // The write lock is taken up front and held to the commit: nothing changes between
+        // what the batch reads and what it writes.
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|error| BatchError::Transaction(error.into()))?;
+        let found = find_batch(&mut tx, batch)
+            .await
+            .map_err(BatchError::Applying)?;
+        let plan = group_commit::plan(batch, found);
+        write_batch(&mut tx, &plan)
+            .await
+            .map_err(BatchError::Applying)?;
+        tx.commit()
+            .await
+            .map_err(|error| BatchError::Transaction(error.into()))?;
+        Ok(plan.results)
+    }
+
+    /// The careful way, after the fast way failed: each change in its own savepoint, so one
+    /// that cannot be applied fails alone.
+    async fn apply_one_at_a_time(
+        &self,
+        batch: &[PendingChange],
+    ) -> Vec<Result<ChangeOutcome, StoreError>> {
         let mut tx = match self.writer.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => tx,
-            Err(error) => return fail_all(error.into()),
+            Err(error) => return fail_all(batch, &error.into()),
         };
         let mut results = Vec::with_capacity(batch.len());
         for pending in batch {
             match apply_isolated(&mut tx, pending).await {
                 Ok(result) => results.push(result),
-                Err(broken) => return fail_all(broken),
+                Err(broken) => return fail_all(batch, &broken),
             }
         }
         if let Err(error) = tx.commit().await {
-            return fail_all(error.into());
+            return fail_all(batch, &error.into());
         }
         results
     }
+}
+
+/// Every change of a batch fails with `error`.
+fn fail_all(batch: &[PendingChange], error: &StoreError) -> Vec<Result<ChangeOutcome, StoreError>> {
+    tracing::warn!(%error, changes = batch.len(), "a batch of changes failed");
+    batch
+        .iter()
+        .map(|_| Err(group_commit::batch_failure(error)))
+        .collect()
+}
+
+/// Reads the sessions of a batch and which of its (client, seq) were applied before: two
+/// statements, under the write lock.
+async fn find_batch(
+    conn: &mut SqliteConnection,
+    batch: &[PendingChange],
+) -> Result<Found, StoreError> {
+    let mut tokens: Vec<String> = batch
+        .iter()
+        .map(|pending| group_commit::hex(&pending.token.0))
+        .collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    let rows = sqlx::query_as::<_, BatchSessionRow>(concat!(
+        "SELECT s.token_hash, ",
+        session_columns!(),
+        " FROM json_each(?) j \
+         JOIN sessions s ON s.token_hash = unhex(j.value) \
+         LEFT JOIN submissions sub ON sub.session_id = s.id"
+    ))
+    .bind(serde_json::Value::from(tokens).to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let sessions = rows::batch_sessions(rows)?;
+
+    let keys: Vec<serde_json::Value> = batch
+        .iter()
+        .filter_map(|pending| {
+            let session = sessions.get(&pending.token)?.as_ref().ok()?;
+            let client = pending.change.client.as_ref()?;
+            let seq = pending.change.seq?;
+            Some(serde_json::json!([session.id.0, client, seq]))
+        })
+        .collect();
+    let applied = if keys.is_empty() {
+        Default::default()
+    } else {
+        sqlx::query_as::<_, (i64, String, i64)>(
+            "SELECT c.session_id, c.client, c.seq FROM json_each(?) j \
+             JOIN session_changes c \
+               ON c.session_id = j.value ->> 0 AND c.client = j.value ->> 1 \
+              AND c.seq = j.value ->> 2",
+        )
+        .bind(serde_json::Value::from(keys).to_string())
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(session, client, seq)| (SessionId(session), client, seq))
+        .collect()
+    };
+    Ok(Found { sessions, applied })
+}
+
+/// Writes a planned batch: the changed sessions in one statement, the change log entries in
+/// another.
+async fn write_batch(conn: &mut SqliteConnection, plan: &Plan<'_>) -> Result<(), StoreError> {
+    if plan.log.is_empty() {
+        return Ok(());
+    }
+    let sessions: Vec<serde_json::Value> = plan
+        .sessions
+        .iter()
+        .map(|session| {
+            serde_json::json!([
+                session.id.0,
+                rows::answers_json(&session.answers),
+                session.current_step,
+                session.revision,
+                session.updated_at,
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "UPDATE sessions SET answers = j.value ->> 1, current_step = j.value ->> 2, \
+             revision = j.value ->> 3, updated_at = j.value ->> 4 \
+         FROM json_each(?) j WHERE sessions.id = j.value ->> 0",
+    )
+    .bind(serde_json::Value::from(sessions).to_string())
+    .execute(&mut *conn)
+    .await?;
+
+    let entries: Vec<serde_json::Value> = plan
+        .log
+        .iter()
+        .map(|entry| {
+            serde_json::json!([
+                entry.session.0,
+                entry.revision,
+                entry.change.client,
+                entry.change.seq,
+                rows::answers_json(&entry.change.answers),
+                entry.change.current_step,
+                entry.now,
+            ])
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO session_changes \
+             (session_id, revision, client, seq, answers, current_step, created_at) \
+         SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, \
+                j.value ->> 5, j.value ->> 6 \
+         FROM json_each(?) j",
+    )
+    .bind(serde_json::Value::from(entries).to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Applies one change of a batch inside a savepoint: if it fails, what it wrote is undone and

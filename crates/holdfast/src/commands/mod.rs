@@ -1,6 +1,7 @@
 //! The operator commands: each turns its arguments into admin API calls and prints the
 //! result as text, or JSON with `--json`.
 
+mod maintenance;
 mod org;
 mod process;
 mod submissions;
@@ -14,6 +15,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Org(command) => org::run(command).await,
         Command::Process(command) => process::run(command).await,
         Command::Submissions(command) => submissions::run(command).await,
+        Command::Maintenance(command) => maintenance::run(command).await,
     }
 }
 

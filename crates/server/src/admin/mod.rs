@@ -31,5 +31,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/api/v1/admin/orgs/{org}/processes/{process}/submissions",
             get(submissions::export),
         )
+        .merge(crate::maintenance::admin_routes())
         .route_layer(middleware::from_fn_with_state(state, auth::require_admin))
 }

@@ -151,7 +151,7 @@ pub(crate) async fn autosave(
     Path(token): Path<String>,
     Body(body): Body,
 ) -> Result<Json<Acknowledged>, AppError> {
-    let loaded = sessions::load_session(&state, &token).await?;
+    let target = sessions::change_target(&state, &token).await?;
     let body: AutosaveBody = json::parse(&body, None)?;
     if body.client.is_empty() || body.client.len() > MAX_KEY_LEN {
         return Err(AppError::invalid_field(
@@ -162,7 +162,7 @@ pub(crate) async fn autosave(
     if body.seq < 0 {
         return Err(AppError::invalid_field("seq", "must be zero or more"));
     }
-    let steps = i64::try_from(loaded.definition.steps.len()).unwrap_or(i64::MAX);
+    let steps = i64::try_from(target.definition.steps.len()).unwrap_or(i64::MAX);
     if let Some(step) = body.step
         && !(0..steps).contains(&step)
     {
@@ -171,11 +171,11 @@ pub(crate) async fn autosave(
             format!("must be between 0 and {}", steps - 1),
         ));
     }
-    check_answers(&loaded.definition, &body.answers)?;
+    check_answers(&target.definition, &body.answers)?;
     let outcome = state
         .store
         .apply_change(
-            &tokens::hash(&token),
+            &target.token,
             Change {
                 client: Some(body.client),
                 seq: Some(body.seq),

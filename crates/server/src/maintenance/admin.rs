@@ -29,7 +29,7 @@ pub fn invalid_plan(problems: Vec<Problem>) -> AppError {
 }
 
 /// The plan named by a path segment (`p3` or `3`), or 404.
-pub async fn find_plan(state: &AppState, text: &str) -> Result<MaintenancePlan, AppError> {
+pub(crate) async fn find_plan(state: &AppState, text: &str) -> Result<MaintenancePlan, AppError> {
     let id = match ids::parse(text) {
         Some(AnyId::Plan(id)) => id,
         Some(AnyId::Window(WindowId(n))) if !text.starts_with(['w', 'W']) => PlanId(n),
@@ -47,7 +47,7 @@ pub async fn find_plan(state: &AppState, text: &str) -> Result<MaintenancePlan, 
 }
 
 /// The window named by a path segment (`w7` or `7`), or 404.
-pub async fn find_window(state: &AppState, text: &str) -> Result<MaintenanceWindow, AppError> {
+pub(crate) async fn find_window(state: &AppState, text: &str) -> Result<MaintenanceWindow, AppError> {
     let Some(AnyId::Window(id)) = ids::parse(text) else {
         return Err(AppError::NotFound(format!(
             "there is no maintenance window {text:?} (window ids look like w7)"
@@ -61,7 +61,7 @@ pub async fn find_window(state: &AppState, text: &str) -> Result<MaintenanceWind
 }
 
 /// `POST /api/v1/admin/maintenance/plans`: the body is a plan file (YAML or JSON).
-pub async fn schedule(
+pub(crate) async fn schedule(
     State(state): State<AppState>,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<PlanView>), AppError> {
@@ -95,14 +95,14 @@ pub async fn schedule(
 }
 
 /// `GET /api/v1/admin/maintenance/plans`: every plan, newest first.
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<PlanView>>, AppError> {
+pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<PlanView>>, AppError> {
     let now = state.clock.now_millis();
     let plans = state.store.list_plans().await?;
     Ok(Json(plans.iter().map(|p| PlanView::new(p, now)).collect()))
 }
 
 /// `GET /api/v1/admin/maintenance/plans/{plan}`.
-pub async fn show_plan(
+pub(crate) async fn show_plan(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<PlanView>, AppError> {
@@ -111,7 +111,7 @@ pub async fn show_plan(
 }
 
 /// `GET /api/v1/admin/maintenance/windows/{window}`.
-pub async fn show_window(
+pub(crate) async fn show_window(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<WindowView>, AppError> {
@@ -178,7 +178,7 @@ async fn cancel(
 }
 
 /// `POST /api/v1/admin/maintenance/plans/{plan}/cancel`: cancels every phase not over.
-pub async fn cancel_plan(
+pub(crate) async fn cancel_plan(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Body(body): Body,
@@ -191,7 +191,7 @@ pub async fn cancel_plan(
 }
 
 /// `POST /api/v1/admin/maintenance/windows/{window}/cancel`: cancels one phase.
-pub async fn cancel_window(
+pub(crate) async fn cancel_window(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Body(body): Body,
@@ -214,7 +214,7 @@ pub(crate) struct NoticeQuery {
 }
 
 /// `GET /api/v1/admin/maintenance/plans/{plan}/notice?format=markdown|html&tz=A,B`.
-pub async fn notice(
+pub(crate) async fn notice(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<NoticeQuery>,

@@ -100,7 +100,7 @@ pub(crate) struct Begun {
 }
 
 /// `POST /api/v1/admin/maintenance/begin`.
-pub async fn begin(
+pub(crate) async fn begin(
     State(state): State<AppState>,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<Begun>), AppError> {
@@ -283,7 +283,7 @@ pub(crate) struct Ended {
 
 /// `POST /api/v1/admin/maintenance/end`: ends the downtime of a window; without one, the
 /// downtime covering this deployment (or the only one open).
-pub async fn end(
+pub(crate) async fn end(
     State(state): State<AppState>,
     Body(body): Body,
 ) -> Result<Json<Ended>, AppError> {
@@ -371,7 +371,7 @@ pub(crate) struct BypassQuery {
 
 /// `GET /maintenance/bypass?token=…`: the operator bypass link. Sets an HttpOnly cookie that
 /// lets this browser use the service while it is closed for everyone else.
-pub async fn bypass(
+pub(crate) async fn bypass(
     State(state): State<AppState>,
     Query(query): Query<BypassQuery>,
 ) -> Response {

@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn times_read_well() {
         // 2027-01-31T16:00:00Z
-        let t = 1_801_670_400_000;
+        let t = 1_801_411_200_000;
         assert_eq!(human_utc(t), "Sunday 31 January 2027, 16:00 UTC");
         assert_eq!(human_time_only(t), "16:00 UTC");
     }

@@ -473,7 +473,9 @@ phases:
         assert!(messages(&region)[0].contains("phases[1].regions: phase 2 (Production environment (APAC customers)): unknown region \"mars\""));
         let environment = SEED.replace("environment: development", "environment: staging");
         assert!(messages(&environment)[0].contains("unknown environment \"staging\""));
-        let overlap = SEED.replace("2027-02-07", "2027-01-31");
+        let overlap = SEED
+            .replace("2027-02-07", "2027-01-31")
+            .replace("[eu, na]", "[eu, apac]");
         assert!(messages(&overlap)[0].starts_with("phases[2]: phase 3 (Production environment (EU and North America customers)) overlaps phase 2"), "{:?}", messages(&overlap));
         let unknown = SEED.replace("summary:", "colour: red\nsummary:");
         assert!(messages(&unknown)[0].contains("unknown field `colour`"));

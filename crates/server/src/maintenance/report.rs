@@ -44,7 +44,7 @@ pub struct Report {
 }
 
 /// `GET /api/v1/admin/maintenance/report?window=ID`.
-pub async fn report(
+pub(crate) async fn report(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Json<Report>, AppError> {

@@ -93,7 +93,7 @@ pub fn rank(events: &[(Option<i64>, i64)], hours: i64, weeks: i64) -> Vec<(i64, 
 }
 
 /// `GET /api/v1/admin/maintenance/suggest?environment=…&region=…&duration=2h`.
-pub async fn suggest(
+pub(crate) async fn suggest(
     State(state): State<AppState>,
     Query(query): Query<SuggestQuery>,
 ) -> Result<Json<Suggestions>, AppError> {
@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn quiet_hours_come_first() {
         // Monday 00:00 UTC of some week, as an absolute hour.
-        let monday = 4 * 24 - 72 + WEEK_HOURS * 2900;
+        let monday = 96 + WEEK_HOURS * 2900;
         assert_eq!(hour_of_week(monday), 0);
         // Busy every hour of the week except Sunday 02:00–05:00, over 2 weeks.
         let mut events = Vec::new();

@@ -32,6 +32,13 @@ async fn healthz() -> &'static str {
 
 /// `GET /readyz`: ready for traffic, meaning the store answers.
 async fn readyz(State(state): State<AppState>) -> Response {
+    if !state.maintenance.ready() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: in maintenance\n",
+        )
+            .into_response();
+    }
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(error) => {
