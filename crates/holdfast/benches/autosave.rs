@@ -201,7 +201,11 @@ async fn open_sessions(url: &str, count: usize, parallel: usize) -> anyhow::Resu
                     .json(&json!({}))
                     .send()
                     .await?;
-                ensure!(response.status() == 201, "creating a session: {}", response.status());
+                ensure!(
+                    response.status() == 201,
+                    "creating a session: {}",
+                    response.status()
+                );
                 let body: Value = response.json().await?;
                 tokens.push(body["token"].as_str().context("no token")?.to_owned());
             }
@@ -389,13 +393,21 @@ async fn verify(
             }
         }
     }
-    ensure!(lost == 0, "acknowledged changes lost: {lost} of {acknowledged}");
+    ensure!(
+        lost == 0,
+        "acknowledged changes lost: {lost} of {acknowledged}"
+    );
     Ok(acknowledged)
 }
 
 /// How the server's change writer batched the autosaves, from its `/metrics`.
 async fn group_commit_summary(url: &str) -> Option<String> {
-    let text = reqwest::get(format!("{url}/metrics")).await.ok()?.text().await.ok()?;
+    let text = reqwest::get(format!("{url}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
     let value = |name: &str| -> Option<f64> {
         text.lines()
             .find(|line| line.starts_with(name))
@@ -465,14 +477,8 @@ async fn main() -> anyhow::Result<()> {
     let ceiling = healthz(url.clone(), warmup, measure, args.connections)
         .await
         .sorted();
-    let (saves, sessions) = autosave(
-        url.clone(),
-        sessions,
-        warmup,
-        measure,
-        args.connections,
-    )
-    .await;
+    let (saves, sessions) =
+        autosave(url.clone(), sessions, warmup, measure, args.connections).await;
     let saves = saves.sorted();
 
     println!(

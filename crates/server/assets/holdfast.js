@@ -112,9 +112,8 @@ async function startForm(form) {
   const created = new Autosave(token, client, journal, {
     answers: adopt,
     changed: update,
-    gone: (submitted) => {
-      if (submitted) journal.forget(token).finally(() => location.reload());
-    },
+    // Submitted (maybe in another tab): the reload shows the confirmation.
+    submitted: () => journal.forget(token).finally(() => location.reload()),
   });
   await created.restore();
 

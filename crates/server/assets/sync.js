@@ -128,7 +128,8 @@ export class Autosave {
    * @param {string} token the session token
    * @param {{id: string, seq: number}} client this tab
    * @param journal the journal (journal.js)
-   * @param hooks {answers(answers, revision), changed(), gone(submitted)}
+   * @param hooks {answers(answers, revision): the server's answers; changed(): the save state
+   *   may have changed; submitted(): the session was submitted}
    */
   constructor(token, client, journal, hooks) {
     this.token = token;
@@ -317,9 +318,9 @@ export class Autosave {
       this.hooks.answers(json.answers ?? {}, json.revision);
       return true;
     }
-    if (status === 409 || status === 404) {
-      // Submitted (or gone): no change can be applied any more.
-      this.stop(status === 409);
+    if (status === 409) {
+      // Submitted (here or elsewhere): no change can be applied any more.
+      this.stop();
       return false;
     }
     if (status === 422 && Array.isArray(json?.errors) && json.errors.length) {
@@ -330,7 +331,8 @@ export class Autosave {
       else this.save();
       return true;
     }
-    if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    // A session is never deleted: a 404 is a server or proxy out of step, so it is retried.
+    if (status >= 400 && status < 500 && ![404, 408, 429].includes(status)) {
       // Can never succeed as it is; keeping it would hold up every later change.
       console.warn('Holdfast: the server refused a change', status, json);
       this.drop(batch);
@@ -359,11 +361,12 @@ export class Autosave {
     return false;
   }
 
-  stop(submitted) {
+  /** The session was submitted: nothing more to save. */
+  stop() {
     this.stopped = true;
     clearTimeout(this.retry);
     clearTimeout(this.debounce);
-    this.hooks.gone(submitted);
+    this.hooks.submitted();
   }
 
   /** Asks the server what it holds (another tab's changes, or whether it is back). */
@@ -380,7 +383,7 @@ export class Autosave {
     const { status, json } = response;
     if (status === 200 && json) {
       if (json.submitted) {
-        this.stop(true);
+        this.stop();
         return;
       }
       const wasDown = this.problem !== null;
@@ -388,9 +391,7 @@ export class Autosave {
       this.hooks.answers(json.answers ?? {}, json.revision);
       this.hooks.changed();
       if (this.unsaved() && (wasDown || this.retry)) this.flush();
-    } else if (status === 404) {
-      this.stop(false);
-    } else if (status >= 500) {
+    } else if (status >= 500 || status === 404) {
       this.problem = status === 503 ? 'unavailable' : 'offline';
       this.hooks.changed();
     }

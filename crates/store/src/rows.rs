@@ -188,6 +188,13 @@ pub(crate) struct SessionRow {
     submission_id: Option<String>,
 }
 
+impl SessionRow {
+    /// The session's id, before the rest of the row is checked.
+    pub(crate) fn id(&self) -> SessionId {
+        SessionId(self.id)
+    }
+}
+
 impl TryFrom<SessionRow> for Session {
     type Error = StoreError;
 
@@ -216,12 +223,15 @@ pub(crate) struct ChangeTargetRow {
     pub(crate) applied: bool,
 }
 
-/// A session of a change batch, with the token hash it was found by.
+/// A session of a change batch, with the token hash it was found by and (SQLite) the batch's
+/// (client, seq) keys that are in its change log already, as a JSON array of pairs.
 #[derive(sqlx::FromRow)]
 pub(crate) struct BatchSessionRow {
     pub(crate) token_hash: Vec<u8>,
     #[sqlx(flatten)]
     pub(crate) session: SessionRow,
+    #[sqlx(default)]
+    pub(crate) applied: Option<String>,
 }
 
 /// Reads the sessions of a change batch into what [`crate::group_commit::plan`] needs: each

@@ -34,6 +34,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,9 +89,12 @@ impl SqliteStore {
 
         // The writer connects first: it creates the file and switches it to WAL before any
         // reader opens it.
+        // A connection to a local file does not go stale: testing it on every acquire would
+        // cost a round trip to its worker thread per write.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(WRITE_ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         migrator().run(&writer).await?;
@@ -534,21 +538,38 @@ impl SqliteChanges {
     ) -> Result<Vec<Result<ChangeOutcome, StoreError>>, BatchError> {
         // The write lock is taken up front and held to the commit: nothing changes between
         // what the batch reads and what it writes.
+        let t0 = std::time::Instant::now();
         let mut tx = self
             .writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|error| BatchError::Transaction(error.into()))?;
+        let t1 = t0.elapsed();
         let found = find_batch(&mut tx, batch)
             .await
             .map_err(BatchError::Applying)?;
+        let t2 = t0.elapsed();
         let plan = group_commit::plan(batch, found);
+        let t3 = t0.elapsed();
         write_batch(&mut tx, &plan)
             .await
             .map_err(BatchError::Applying)?;
+        let t4 = t0.elapsed();
         tx.commit()
             .await
             .map_err(|error| BatchError::Transaction(error.into()))?;
+        let t5 = t0.elapsed();
+        if std::env::var_os("HF_TIMING").is_some() {
+            eprintln!(
+                "TIMING n={} begin={:?} find={:?} plan={:?} write={:?} commit={:?}",
+                batch.len(),
+                t1,
+                t2 - t1,
+                t3 - t2,
+                t4 - t3,
+                t5 - t4
+            );
+        }
         Ok(plan.results)
     }
 
@@ -585,60 +606,61 @@ fn fail_all(batch: &[PendingChange], error: &StoreError) -> Vec<Result<ChangeOut
         .collect()
 }
 
-/// Reads the sessions of a batch and which of its (client, seq) were applied before: two
-/// statements, under the write lock.
+/// Reads the sessions of a batch and which of its (client, seq) were applied before, in one
+/// statement under the write lock.
+///
+/// The batch goes in as one JSON array with an entry per session: its token hash in hex and
+/// the (client, seq) keys of its changes, `[{"t": "ab12…", "k": [["tab-1", 7], …]}, …]`. Each
+/// session comes back with the keys among its own that are in its change log, as a JSON array
+/// in the `applied` column.
 async fn find_batch(
     conn: &mut SqliteConnection,
     batch: &[PendingChange],
 ) -> Result<Found, StoreError> {
-    let mut tokens: Vec<String> = batch
-        .iter()
-        .map(|pending| group_commit::hex(&pending.token.0))
+    let mut keys: HashMap<&TokenHash, Vec<serde_json::Value>> = HashMap::new();
+    for pending in batch {
+        let entry = keys.entry(&pending.token).or_default();
+        if let (Some(client), Some(seq)) = (&pending.change.client, pending.change.seq) {
+            entry.push(serde_json::json!([client, seq]));
+        }
+    }
+    let targets: Vec<serde_json::Value> = keys
+        .into_iter()
+        .map(|(token, keys)| serde_json::json!({"t": group_commit::hex(&token.0), "k": keys}))
         .collect();
-    tokens.sort_unstable();
-    tokens.dedup();
     let rows = sqlx::query_as::<_, BatchSessionRow>(concat!(
         "SELECT s.token_hash, ",
         session_columns!(),
-        " FROM json_each(?) j \
-         JOIN sessions s ON s.token_hash = unhex(j.value) \
+        ", (SELECT json_group_array(json_array(c.client, c.seq)) \
+            FROM json_each(j.value, '$.k') k \
+            JOIN session_changes c \
+              ON c.session_id = s.id AND c.client = k.value ->> 0 AND c.seq = k.value ->> 1 \
+           ) AS applied \
+         FROM json_each(?) j \
+         JOIN sessions s ON s.token_hash = unhex(j.value ->> 't') \
          LEFT JOIN submissions sub ON sub.session_id = s.id"
     ))
-    .bind(serde_json::Value::from(tokens).to_string())
+    .bind(serde_json::Value::from(targets).to_string())
     .fetch_all(&mut *conn)
     .await?;
-    let sessions = rows::batch_sessions(rows)?;
 
-    let keys: Vec<serde_json::Value> = batch
-        .iter()
-        .filter_map(|pending| {
-            let session = sessions.get(&pending.token)?.as_ref().ok()?;
-            let client = pending.change.client.as_ref()?;
-            let seq = pending.change.seq?;
-            Some(serde_json::json!([session.id.0, client, seq]))
-        })
-        .collect();
-    let applied = if keys.is_empty() {
-        Default::default()
-    } else {
-        sqlx::query_as::<_, (i64, String, i64)>(
-            "SELECT c.session_id, c.client, c.seq FROM json_each(?) j \
-             JOIN session_changes c \
-               ON c.session_id = j.value ->> 0 AND c.client = j.value ->> 1 \
-              AND c.seq = j.value ->> 2",
-        )
-        .bind(serde_json::Value::from(keys).to_string())
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|(session, client, seq)| (SessionId(session), client, seq))
-        .collect()
-    };
+    let mut applied = HashSet::new();
+    for row in &rows {
+        let keys: Vec<(String, i64)> = serde_json::from_str(row.applied.as_deref().unwrap_or("[]"))
+            .map_err(|error| {
+                StoreError::Corrupt(format!("the applied changes of a session: {error}"))
+            })?;
+        applied.extend(
+            keys.into_iter()
+                .map(|(client, seq)| (row.session.id(), client, seq)),
+        );
+    }
+    let sessions = rows::batch_sessions(rows)?;
     Ok(Found { sessions, applied })
 }
 
-/// Writes a planned batch: the changed sessions in one statement, the change log entries in
-/// another.
+/// Writes a planned batch in one round trip: the changed sessions with one statement, the
+/// change log entries with another.
 async fn write_batch(conn: &mut SqliteConnection, plan: &Plan<'_>) -> Result<(), StoreError> {
     if plan.log.is_empty() {
         return Ok(());
@@ -656,15 +678,6 @@ async fn write_batch(conn: &mut SqliteConnection, plan: &Plan<'_>) -> Result<(),
             ])
         })
         .collect();
-    sqlx::query(
-        "UPDATE sessions SET answers = j.value ->> 1, current_step = j.value ->> 2, \
-             revision = j.value ->> 3, updated_at = j.value ->> 4 \
-         FROM json_each(?) j WHERE sessions.id = j.value ->> 0",
-    )
-    .bind(serde_json::Value::from(sessions).to_string())
-    .execute(&mut *conn)
-    .await?;
-
     let entries: Vec<serde_json::Value> = plan
         .log
         .iter()
@@ -681,12 +694,16 @@ async fn write_batch(conn: &mut SqliteConnection, plan: &Plan<'_>) -> Result<(),
         })
         .collect();
     sqlx::query(
-        "INSERT INTO session_changes \
+        "UPDATE sessions SET answers = j.value ->> 1, current_step = j.value ->> 2, \
+             revision = j.value ->> 3, updated_at = j.value ->> 4 \
+         FROM json_each(?) j WHERE sessions.id = j.value ->> 0; \
+         INSERT INTO session_changes \
              (session_id, revision, client, seq, answers, current_step, created_at) \
          SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, \
                 j.value ->> 5, j.value ->> 6 \
          FROM json_each(?) j",
     )
+    .bind(serde_json::Value::from(sessions).to_string())
     .bind(serde_json::Value::from(entries).to_string())
     .execute(&mut *conn)
     .await?;

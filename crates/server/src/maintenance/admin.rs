@@ -11,9 +11,9 @@ use holdfast_store::maintenance::{
 use serde::Deserialize;
 
 use super::ids::{self, AnyId};
+use super::notice;
 use super::plan::{self, Limits};
 use super::status::{PlanView, WindowView};
-use super::notice;
 use crate::error::{AppError, Problem};
 use crate::json::Body;
 use crate::state::AppState;
@@ -47,7 +47,10 @@ pub(crate) async fn find_plan(state: &AppState, text: &str) -> Result<Maintenanc
 }
 
 /// The window named by a path segment (`w7` or `7`), or 404.
-pub(crate) async fn find_window(state: &AppState, text: &str) -> Result<MaintenanceWindow, AppError> {
+pub(crate) async fn find_window(
+    state: &AppState,
+    text: &str,
+) -> Result<MaintenanceWindow, AppError> {
     let Some(AnyId::Window(id)) = ids::parse(text) else {
         return Err(AppError::NotFound(format!(
             "there is no maintenance window {text:?} (window ids look like w7)"

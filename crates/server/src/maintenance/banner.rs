@@ -55,7 +55,8 @@ pub fn banner_for(
     );
     let effect = match environment {
         Environment::Development => {
-            "the Builder and publishing will be unavailable; end customers are not affected".to_owned()
+            "the Builder and publishing will be unavailable; end customers are not affected"
+                .to_owned()
         }
         Environment::Production if window.impact_minutes == 0 => {
             "end customers should not notice it".to_owned()

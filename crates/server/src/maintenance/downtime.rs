@@ -234,7 +234,8 @@ pub(crate) async fn begin(
     node.refresh(state.store.as_ref()).await;
     let kinds = node.closes(&downtime);
     let local = node.drain(kinds, DRAIN_LIMIT).await;
-    node.beat(state.store.as_ref(), state.clock.now_millis()).await;
+    node.beat(state.store.as_ref(), state.clock.now_millis())
+        .await;
     let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
     let nodes = loop {
         let now = state.clock.now_millis();
@@ -293,10 +294,16 @@ pub(crate) async fn end(
     let chosen: Vec<Downtime> = match &body.window {
         Some(id) => {
             let window = find_window(&state, id).await?;
-            open.into_iter().filter(|d| d.window_id == window.id).collect()
+            open.into_iter()
+                .filter(|d| d.window_id == window.id)
+                .collect()
         }
         None => {
-            let here: Vec<Downtime> = open.iter().filter(|d| node.closes(d) != 0).cloned().collect();
+            let here: Vec<Downtime> = open
+                .iter()
+                .filter(|d| node.closes(d) != 0)
+                .cloned()
+                .collect();
             if !here.is_empty() {
                 here
             } else if open.len() <= 1 {

@@ -146,8 +146,14 @@ mod tests {
 
     #[test]
     fn requests_are_classified() {
-        assert_eq!(classify(&Method::GET, "/p/acme/claim"), Some((END_CUSTOMERS, true)));
-        assert_eq!(classify(&Method::POST, "/s/abc"), Some((END_CUSTOMERS, true)));
+        assert_eq!(
+            classify(&Method::GET, "/p/acme/claim"),
+            Some((END_CUSTOMERS, true))
+        );
+        assert_eq!(
+            classify(&Method::POST, "/s/abc"),
+            Some((END_CUSTOMERS, true))
+        );
         assert_eq!(
             classify(&Method::PATCH, "/api/v1/sessions/abc"),
             Some((END_CUSTOMERS, false))
@@ -160,7 +166,10 @@ mod tests {
             classify(&Method::POST, "/api/v1/admin/orgs/acme/processes"),
             Some((DESIGN, false))
         );
-        assert_eq!(classify(&Method::GET, "/api/v1/admin/orgs/acme/processes"), None);
+        assert_eq!(
+            classify(&Method::GET, "/api/v1/admin/orgs/acme/processes"),
+            None
+        );
         assert_eq!(classify(&Method::GET, "/api/v1/status"), None);
         assert_eq!(classify(&Method::GET, "/readyz"), None);
     }
@@ -175,7 +184,10 @@ mod tests {
             expected_end: Some(12_000),
         };
         assert_eq!(retry_after(&near, 0), 12);
-        assert_eq!(retry_after(&Refusal::Downtime { expected_end: None }, 0), 15);
+        assert_eq!(
+            retry_after(&Refusal::Downtime { expected_end: None }, 0),
+            15
+        );
         assert_eq!(retry_after(&Refusal::DatabaseUnavailable, 0), 5);
     }
 }

@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use icalendar::{Calendar, Component, Event, EventStatus, Property};
 use jiff::tz::TimeZone;
 
+use super::ids;
 use super::public::{RegionQuery, public_windows, region_list};
 use super::status::{display_name, regions_words, status};
-use super::ids;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -36,7 +36,10 @@ pub(crate) async fn feed(
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new("PRODID", "-//Holdfast//Maintenance windows//EN"))
+        .append_property(Property::new(
+            "PRODID",
+            "-//Holdfast//Maintenance windows//EN",
+        ))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
         .append_property(Property::new("METHOD", "PUBLISH"))
         .append_property(Property::new(

@@ -60,7 +60,10 @@ pub fn admin_routes() -> Router<AppState> {
             "/api/v1/admin/maintenance/plans",
             get(admin::list).post(admin::schedule),
         )
-        .route("/api/v1/admin/maintenance/plans/{plan}", get(admin::show_plan))
+        .route(
+            "/api/v1/admin/maintenance/plans/{plan}",
+            get(admin::show_plan),
+        )
         .route(
             "/api/v1/admin/maintenance/plans/{plan}/cancel",
             post(admin::cancel_plan),
@@ -96,7 +99,10 @@ pub fn human_time_only(millis: i64) -> String {
 /// Formats a time in a time zone with a strftime pattern.
 pub fn in_zone(millis: i64, zone: &jiff::tz::TimeZone, pattern: &str) -> String {
     match jiff::Timestamp::from_millisecond(millis) {
-        Ok(ts) => ts.to_zoned_datetime(zone.clone()).strftime(pattern).to_string(),
+        Ok(ts) => ts
+            .to_zoned_datetime(zone.clone())
+            .strftime(pattern)
+            .to_string(),
         Err(_) => "an invalid time".to_owned(),
     }
 }

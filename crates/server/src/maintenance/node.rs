@@ -130,10 +130,7 @@ impl MaintenanceNode {
 
     /// What the node last learned.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot
-            .read()
-            .map(|s| s.clone())
-            .unwrap_or_default()
+        self.snapshot.read().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Which kinds of request a downtime closes on this node.
@@ -249,7 +246,9 @@ impl MaintenanceNode {
             }
             Err(_) => {
                 if !self.snapshot().database_unavailable {
-                    tracing::warn!("the database did not answer within 2 s: closing this node until it does");
+                    tracing::warn!(
+                        "the database did not answer within 2 s: closing this node until it does"
+                    );
                 }
                 self.apply(Vec::new(), true);
             }
@@ -267,8 +266,7 @@ impl MaintenanceNode {
             }
         };
         for window in windows.iter().filter(|w| w.cancelled_at.is_none()) {
-            if now >= window.starts_at
-                && !window.updates.iter().any(|u| u.status == "in_progress")
+            if now >= window.starts_at && !window.updates.iter().any(|u| u.status == "in_progress")
             {
                 let _ = store
                     .add_update(
@@ -348,7 +346,8 @@ impl MaintenanceNode {
         }
         let closed = self.closed.load(Ordering::SeqCst);
         if self.drain(closed, Duration::ZERO).await {
-            self.drained.fetch_max(snapshot.newest_open, Ordering::SeqCst);
+            self.drained
+                .fetch_max(snapshot.newest_open, Ordering::SeqCst);
         }
         let drained = self.drained.load(Ordering::SeqCst);
         let last = self.beat_at.load(Ordering::SeqCst);
@@ -398,7 +397,9 @@ impl MaintenanceNode {
         }
         let now = clock.now_millis();
         let windows_at = self.windows_at.load(Ordering::SeqCst);
-        if windows_at == i64::MIN || now.saturating_sub(windows_at) >= WINDOWS_EVERY || now < windows_at
+        if windows_at == i64::MIN
+            || now.saturating_sub(windows_at) >= WINDOWS_EVERY
+            || now < windows_at
         {
             self.refresh_windows(store, now).await;
         }

@@ -236,7 +236,10 @@ fn compose(plan: &NoticePlan, zones: &[(String, TimeZone)]) -> NoticeText {
             [one] => format!("During phase {one}"),
             [init @ .., last] => format!(
                 "During phases {} and {last}",
-                init.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                init.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             [] => String::new(),
         };
@@ -248,7 +251,10 @@ fn compose(plan: &NoticePlan, zones: &[(String, TimeZone)]) -> NoticeText {
         ]
     };
     let advantages = if plan.advantages.is_empty() {
-        STANDARD_ADVANTAGES.iter().map(|a| (*a).to_owned()).collect()
+        STANDARD_ADVANTAGES
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect()
     } else {
         plan.advantages.clone()
     };

@@ -142,12 +142,18 @@ pub fn read(source: &str) -> Result<NewPlan, Vec<Problem>> {
         let regions = match read_regions(&phase.regions) {
             Ok(regions) => Some(regions),
             Err(message) => {
-                problems.push(problem(format!("{at}.regions"), format!("{label}: {message}")));
+                problems.push(problem(
+                    format!("{at}.regions"),
+                    format!("{label}: {message}"),
+                ));
                 None
             }
         };
         let start = read_time(&phase.start).map_err(|message| {
-            problems.push(problem(format!("{at}.start"), format!("{label}: {message}")))
+            problems.push(problem(
+                format!("{at}.start"),
+                format!("{label}: {message}"),
+            ))
         });
         let end = read_time(&phase.end).map_err(|message| {
             problems.push(problem(format!("{at}.end"), format!("{label}: {message}")))
@@ -453,7 +459,10 @@ phases:
         assert_eq!(plan.phases[0].impact_minutes, 0);
         assert_eq!(plan.phases[1].impact_minutes, 15);
         assert_eq!(plan.phases[0].regions, Regions::All);
-        assert_eq!(plan.phases[2].regions, Regions::Some(vec!["eu".into(), "na".into()]));
+        assert_eq!(
+            plan.phases[2].regions,
+            Regions::Some(vec!["eu".into(), "na".into()])
+        );
     }
 
     #[test]
@@ -466,7 +475,11 @@ phases:
             ]
         );
         let past = SEED.replace("2027-01-10", "2025-01-10");
-        assert!(messages(&past)[0].contains("phase 1 (Development environment (all customers)): it has already ended"));
+        assert!(
+            messages(&past)[0].contains(
+                "phase 1 (Development environment (all customers)): it has already ended"
+            )
+        );
         let long = SEED.replace("end: 2027-02-07T18:00:00Z", "end: 2027-02-08T18:00:00Z");
         assert!(messages(&long)[0].contains("phase 3 (Production environment (EU and North America customers)): it lasts 26 h, longer than the limit of 12 h"));
         let region = SEED.replace("[apac]", "[mars]");
@@ -508,7 +521,11 @@ phases:
         let problems = refusals_to_problems(check_overlaps(&plan, &[window]).unwrap_err());
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].field, "phases[2]");
-        assert!(problems[0].message.contains("overlaps the scheduled window w7"));
+        assert!(
+            problems[0]
+                .message
+                .contains("overlaps the scheduled window w7")
+        );
         assert!(problems[0].message.ends_with("on production in na"));
     }
 }

@@ -130,7 +130,10 @@ pub(crate) async fn status(
         .collect();
     items.sort_by(|a, b| a.scheduled_for.cmp(&b.scheduled_for));
     let under_way = windows.iter().any(|w| {
-        matches!(window_status::status(w, now), Status::InProgress | Status::Verifying)
+        matches!(
+            window_status::status(w, now),
+            Status::InProgress | Status::Verifying
+        )
     }) || state.maintenance.in_maintenance();
     Ok(Json(StatusBody {
         page: Page {
@@ -165,7 +168,11 @@ fn item(state: &AppState, w: &MaintenanceWindow, now: i64) -> Item {
         id: ids::window(w.id),
         name: display_name(w),
         status: window_status::status(w, now),
-        impact: if w.impact_minutes > 0 { "maintenance" } else { "none" },
+        impact: if w.impact_minutes > 0 {
+            "maintenance"
+        } else {
+            "none"
+        },
         impact_minutes: w.impact_minutes,
         scheduled_for: rfc3339(w.starts_at),
         scheduled_until: rfc3339(w.ends_at),

@@ -61,11 +61,10 @@ pub(crate) async fn report(
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("there is no downtime {text:?}")))?,
             Some(AnyId::Window(id)) => {
-                let window = state
-                    .store
-                    .window(id)
-                    .await?
-                    .ok_or_else(|| AppError::NotFound(format!("there is no window {text:?}")))?;
+                let window =
+                    state.store.window(id).await?.ok_or_else(|| {
+                        AppError::NotFound(format!("there is no window {text:?}"))
+                    })?;
                 window.downtimes.last().cloned().ok_or_else(|| {
                     AppError::NotFound(format!(
                         "window {text} has had no downtime (begin one with holdfast maintenance begin {text})"

@@ -116,9 +116,10 @@ pub(crate) async fn suggest(
             ),
         ));
     }
-    let duration: jiff::SignedDuration = query.duration.trim().parse().map_err(|_| {
-        AppError::invalid_field("duration", "must be a duration such as 2h or 90m")
-    })?;
+    let duration: jiff::SignedDuration =
+        query.duration.trim().parse().map_err(|_| {
+            AppError::invalid_field("duration", "must be a duration such as 2h or 90m")
+        })?;
     let duration_ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
     if duration_ms <= 0 || duration_ms > state.config.maintenance.max_window_ms {
         return Err(AppError::invalid_field(

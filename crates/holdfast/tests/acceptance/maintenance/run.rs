@@ -21,13 +21,14 @@ fn retry_after(response: &reqwest::Response) -> u64 {
 on_both_backends!(
     maintenance_downtime_keeps_every_answer_and_is_reported,
     |backend: Backend| async move {
-        let platform = Platform::start_with(backend, PHASE_2_START - HOUR, |config| {
+        let platform = Platform::start_with(backend, crate::maintenance::BEFORE_PLAN, |config| {
             config.region = "apac".to_owned();
         })
         .await;
         platform.with_claim("acme", "apac").await;
         let (code, _) = platform.schedule(SEED_PLAN).await;
         assert_eq!(code, 201);
+        platform.set_time(PHASE_2_START - 5 * 60_000).await;
 
         // A person has filled part of the claim.
         let token = platform
@@ -60,7 +61,12 @@ on_both_backends!(
         assert!(retry_after(&refused) <= 30);
         let body: Value = refused.json().await.unwrap();
         assert_eq!(body["error"], "maintenance");
-        assert!(body["message"].as_str().unwrap().contains("Nothing you entered is lost"));
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("Nothing you entered is lost")
+        );
         assert_eq!(body["retry_after"], 30);
         assert_eq!(body["expected_end"], "2027-01-31T18:00:00Z");
 
@@ -79,8 +85,14 @@ on_both_backends!(
         assert!(html.contains("<h1>Down for maintenance</h1>"), "{html}");
         assert!(html.contains("datetime=\"2027-01-31T18:00:00Z\""), "{html}");
         assert!(html.contains("Sunday 31 January 2027, 18:00 UTC"), "{html}");
-        assert!(html.contains("Everything you have entered so far is saved"), "{html}");
-        assert!(html.contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>"), "{html}");
+        assert!(
+            html.contains("Everything you have entered so far is saved"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>"),
+            "{html}"
+        );
         assert!(html.contains("src=\"/assets/maintenance.js\""), "{html}");
         assert!(html.contains("checks every 30 seconds"), "{html}");
         let script = platform.get("/assets/maintenance.js").await;
@@ -92,7 +104,10 @@ on_both_backends!(
         assert_eq!(platform.get("/healthz").await.status(), 200);
         let status: Value = platform.get("/api/v1/status").await.json().await.unwrap();
         assert_eq!(status["status"]["indicator"], "maintenance");
-        assert_eq!(status["scheduled_maintenances"][1]["status"], "in_progress");
+        assert_eq!(
+            crate::maintenance::announce::item(&status, "w2")["status"],
+            "in_progress"
+        );
         let orgs = platform
             .admin(reqwest::Method::GET, "/api/v1/admin/orgs")
             .send()
@@ -107,7 +122,10 @@ on_both_backends!(
             .build()
             .unwrap();
         let wrong = staff
-            .get(format!("{}/maintenance/bypass?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", platform.url))
+            .get(format!(
+                "{}/maintenance/bypass?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                platform.url
+            ))
             .send()
             .await
             .unwrap();
@@ -125,7 +143,9 @@ on_both_backends!(
 
         // While it lasts, the report says so.
         let report: Value = serde_json::from_str(
-            &platform.cli_ok(&["maintenance", "report", "w2", "--json"]).await,
+            &platform
+                .cli_ok(&["maintenance", "report", "w2", "--json"])
+                .await,
         )
         .unwrap();
         assert_eq!(report["ongoing"], true);
@@ -134,7 +154,10 @@ on_both_backends!(
         // Ten minutes later the operator ends it; the node is ready again at once.
         platform.set_time(PHASE_2_START + 10 * 60_000).await;
         let out = platform.cli_ok(&["maintenance", "end"]).await;
-        assert!(out.contains("maintenance ended: downtime d1 of window w2"), "{out}");
+        assert!(
+            out.contains("maintenance ended: downtime d1 of window w2"),
+            "{out}"
+        );
         assert_eq!(platform.get("/readyz").await.status(), 200);
         assert_eq!(platform.get(&format!("/s/{token}")).await.status(), 200);
 
@@ -147,15 +170,24 @@ on_both_backends!(
             .await;
         assert_eq!(replay.status(), 200);
         let rest_saved = platform.autosave(&token, 3, rest).await;
-        assert_eq!(rest_saved.status(), 200, "{}", rest_saved.text().await.unwrap());
+        assert_eq!(
+            rest_saved.status(),
+            200,
+            "{}",
+            rest_saved.text().await.unwrap()
+        );
         let submitted = platform.submit(&token).await;
-        assert_eq!(submitted.status(), 201, "{}", submitted.text().await.unwrap());
+        assert_eq!(
+            submitted.status(),
+            201,
+            "{}",
+            submitted.text().await.unwrap()
+        );
 
         // The report: when, how long, what was refused, who resumed, nothing lost.
-        let report: Value = serde_json::from_str(
-            &platform.cli_ok(&["maintenance", "report", "--json"]).await,
-        )
-        .unwrap();
+        let report: Value =
+            serde_json::from_str(&platform.cli_ok(&["maintenance", "report", "--json"]).await)
+                .unwrap();
         assert_eq!(report["downtime"], "d1");
         assert_eq!(report["window"], "w2");
         assert_eq!(report["ongoing"], false);
@@ -172,8 +204,16 @@ on_both_backends!(
         assert!(text.contains("600 s (10 min)"), "{text}");
 
         // The window is verifying until its scheduled end, then completed.
-        let status: Value = platform.get("/api/v1/status?region=apac").await.json().await.unwrap();
-        assert_eq!(status["scheduled_maintenances"][1]["status"], "verifying");
+        let status: Value = platform
+            .get("/api/v1/status?region=apac")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            crate::maintenance::announce::item(&status, "w2")["status"],
+            "verifying"
+        );
         platform.stop().await;
     }
 );
@@ -194,13 +234,20 @@ on_both_backends!(
         // End customers keep filling in and submitting.
         let token = platform.open_session("acme", complete_claim()).await;
         assert_eq!(
-            platform.autosave(&token, 1, json!({"phone": "+31 20 123 4567"})).await.status(),
+            platform
+                .autosave(&token, 1, json!({"phone": "+31 20 123 4567"}))
+                .await
+                .status(),
             200
         );
         assert_eq!(platform.get(&format!("/s/{token}")).await.status(), 200);
         assert_eq!(platform.get("/p/acme/motor-claim").await.status(), 200);
         assert_eq!(platform.submit(&token).await.status(), 201);
-        assert_eq!(platform.get("/readyz").await.status(), 200, "a production node stays ready");
+        assert_eq!(
+            platform.get("/readyz").await.status(),
+            200,
+            "a production node stays ready"
+        );
 
         // Publishing (the design side of the admin API) is closed.
         let publish = platform
@@ -222,10 +269,9 @@ on_both_backends!(
             .await
             .unwrap();
         assert_eq!(publish.status(), 201);
-        let report: Value = serde_json::from_str(
-            &platform.cli_ok(&["maintenance", "report", "--json"]).await,
-        )
-        .unwrap();
+        let report: Value =
+            serde_json::from_str(&platform.cli_ok(&["maintenance", "report", "--json"]).await)
+                .unwrap();
         assert_eq!(report["sessions_active"], 0, "end customers were not in it");
         assert_eq!(report["requests_refused"], 1);
         platform.stop().await;
@@ -272,10 +318,16 @@ on_both_backends!(
             })
         };
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-        assert!(!begin.is_finished(), "begin waits while a save is in flight");
+        assert!(
+            !begin.is_finished(),
+            "begin waits while a save is in flight"
+        );
         // New saves are refused already.
         assert_eq!(
-            platform.autosave(&token, 2, json!({"email": "ada@example.org"})).await.status(),
+            platform
+                .autosave(&token, 2, json!({"email": "ada@example.org"}))
+                .await
+                .status(),
             503
         );
 
@@ -285,7 +337,11 @@ on_both_backends!(
         stream.read_to_string(&mut answer).await.unwrap();
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         let output = begin.await.unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let begun: Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(begun["drained"], true);
         assert_eq!(begun["downtime"]["environment"], "production");
@@ -293,27 +349,39 @@ on_both_backends!(
         let session = platform
             .http
             .get(format!("{}/api/v1/sessions/{token}", platform.url))
-            .header("cookie", format!("holdfast_maintenance_bypass={}", begun["bypass_url"].as_str().unwrap().rsplit('=').next().unwrap()))
+            .header(
+                "cookie",
+                format!(
+                    "holdfast_maintenance_bypass={}",
+                    begun["bypass_url"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit('=')
+                        .next()
+                        .unwrap()
+                ),
+            )
             .send()
             .await
             .unwrap();
         let session: Value = session.json().await.unwrap();
-        assert_eq!(session["answers"]["full_name"], "Ada Lovelace", "acknowledged, kept");
+        assert_eq!(
+            session["answers"]["full_name"], "Ada Lovelace",
+            "acknowledged, kept"
+        );
 
         // The unscheduled maintenance is recorded like any other and completed at its end.
         platform.set_time(PHASE_2_START + 5 * 60_000).await;
         platform.cli_ok(&["maintenance", "end"]).await;
-        let plans: Value = serde_json::from_str(
-            &platform.cli_ok(&["maintenance", "list", "--json"]).await,
-        )
-        .unwrap();
+        let plans: Value =
+            serde_json::from_str(&platform.cli_ok(&["maintenance", "list", "--json"]).await)
+                .unwrap();
         assert_eq!(plans[0]["unscheduled"], true);
         assert_eq!(plans[0]["phases"][0]["status"], "completed");
         assert_eq!(plans[0]["phases"][0]["end"], "2027-01-31T16:05:00Z");
-        let report: Value = serde_json::from_str(
-            &platform.cli_ok(&["maintenance", "report", "--json"]).await,
-        )
-        .unwrap();
+        let report: Value =
+            serde_json::from_str(&platform.cli_ok(&["maintenance", "report", "--json"]).await)
+                .unwrap();
         assert_eq!(report["duration_seconds"], 300);
         assert_eq!(report["sessions_active"], 1);
         platform.stop().await;

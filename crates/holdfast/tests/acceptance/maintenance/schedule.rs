@@ -13,7 +13,13 @@ fn problems(body: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| format!("{}: {}", e["field"].as_str().unwrap(), e["message"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e["field"].as_str().unwrap(),
+                e["message"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -40,14 +46,19 @@ on_both_backends!(
         .await;
         assert_eq!(
             got,
-            vec!["phases[1]: phase 2 (Production environment (APAC customers)): the end 2027-01-31T16:00:00Z is not after the start 2027-01-31T16:00:00Z"]
+            vec![
+                "phases[1]: phase 2 (Production environment (APAC customers)): the end 2027-01-31T16:00:00Z is not after the start 2027-01-31T16:00:00Z"
+            ]
         );
 
         // A phase that has already ended.
-        let got = refused(&platform, &SEED_PLAN.replace("2027-01-10", "2027-01-02")).await;
+        let short = SEED_PLAN.replace("end: 2027-01-10T20:00:00Z", "end: 2027-01-10T18:00:00Z");
+        let got = refused(&platform, &short.replace("2027-01-10", "2027-01-02")).await;
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(
-            got[0].starts_with("phases[0]: phase 1 (Development environment (all customers)): it has already ended"),
+            got[0].starts_with(
+                "phases[0]: phase 1 (Development environment (all customers)): it has already ended"
+            ),
             "{got:?}"
         );
 
@@ -55,24 +66,32 @@ on_both_backends!(
         let got = refused(&platform, SEED_PLAN).await;
         assert_eq!(
             got,
-            vec!["phases[0]: phase 1 (Development environment (all customers)): it lasts 4 h, longer than the limit of 3 h (set with --max-window)"]
+            vec![
+                "phases[0]: phase 1 (Development environment (all customers)): it lasts 4 h, longer than the limit of 3 h (set with --max-window)"
+            ]
         );
-        let short = SEED_PLAN.replace("end: 2027-01-10T20:00:00Z", "end: 2027-01-10T18:00:00Z");
 
         // An unknown region and an unknown environment.
         let got = refused(&platform, &short.replace("[eu, na]", "[eu, mars]")).await;
         assert_eq!(
             got,
-            vec!["phases[2].regions: phase 3 (Production environment (EU and North America customers)): unknown region \"mars\"; this platform's regions are apac, eu, na"]
+            vec![
+                "phases[2].regions: phase 3 (Production environment (EU and North America customers)): unknown region \"mars\"; this platform's regions are apac, eu, na"
+            ]
         );
         let got = refused(
             &platform,
-            &short.replace("environment: production\n    regions: [apac]", "environment: staging\n    regions: [apac]"),
+            &short.replace(
+                "environment: production\n    regions: [apac]",
+                "environment: staging\n    regions: [apac]",
+            ),
         )
         .await;
         assert_eq!(
             got,
-            vec!["phases[1].environment: phase 2 (Production environment (APAC customers)): unknown environment \"staging\"; expected production or development"]
+            vec![
+                "phases[1].environment: phase 2 (Production environment (APAC customers)): unknown environment \"staging\"; expected production or development"
+            ]
         );
 
         // Two phases of the plan overlapping on the same environment and region.
@@ -86,11 +105,17 @@ on_both_backends!(
         .await;
         assert_eq!(
             got,
-            vec!["phases[2]: phase 3 (Production environment (EU and North America customers)) overlaps phase 2 (Production environment (APAC customers)) on production in apac"]
+            vec![
+                "phases[2]: phase 3 (Production environment (EU and North America customers)) overlaps phase 2 (Production environment (APAC customers)) on production in apac"
+            ]
         );
 
         // Unknown keys, and documents that are not plans.
-        let got = refused(&platform, &short.replace("summary:", "colour: red\nsummary:")).await;
+        let got = refused(
+            &platform,
+            &short.replace("summary:", "colour: red\nsummary:"),
+        )
+        .await;
         assert!(got[0].contains("unknown field `colour`"), "{got:?}");
         let got = refused(&platform, "title: [").await;
         assert!(!got.is_empty());
@@ -112,7 +137,8 @@ phases:
         .await;
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(
-            got[0].starts_with("phases[0]: phase 1 (EU database): overlaps the scheduled window w3"),
+            got[0]
+                .starts_with("phases[0]: phase 1 (EU database): overlaps the scheduled window w3"),
             "{got:?}"
         );
         assert!(got[0].ends_with("on production in na"), "{got:?}");
@@ -162,9 +188,11 @@ on_both_backends!(
                 .find(|l| l.trim_start().starts_with(window))
                 .unwrap_or_else(|| panic!("{window} in {out}"));
             assert!(
-                found.split_whitespace().collect::<Vec<_>>().join(" ").contains(
-                    &line.split_whitespace().collect::<Vec<_>>().join(" ")
-                ),
+                found
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .contains(&line.split_whitespace().collect::<Vec<_>>().join(" ")),
                 "{found}"
             );
         }
@@ -185,7 +213,9 @@ on_both_backends!(
         assert_eq!(phases[0]["regions"], "all");
         assert_eq!(phases[2]["regions"], serde_json::json!(["eu", "na"]));
         let shown: Value = serde_json::from_str(
-            &platform.cli_ok(&["maintenance", "show", "w2", "--json"]).await,
+            &platform
+                .cli_ok(&["maintenance", "show", "w2", "--json"])
+                .await,
         )
         .unwrap();
         assert_eq!(shown["updates"][0]["status"], "scheduled");
@@ -247,7 +277,13 @@ on_both_backends!(
 
         // Cancelling one phase leaves the others; a cancelled phase is out of the notice.
         let out = platform
-            .cli_ok(&["maintenance", "cancel", "w1", "--message", "Not needed after all"])
+            .cli_ok(&[
+                "maintenance",
+                "cancel",
+                "w1",
+                "--message",
+                "Not needed after all",
+            ])
             .await;
         assert!(out.contains("status: cancelled"), "{out}");
         let (ok, _, err) = platform.cli(&["maintenance", "cancel", "w1"]).await;
@@ -259,9 +295,7 @@ on_both_backends!(
 
         // A refused plan exits with status 1 and says why.
         std::fs::write(&plan_file, SEED_PLAN).unwrap();
-        let (ok, _, err) = platform
-            .cli(&["maintenance", "schedule", plan_path])
-            .await;
+        let (ok, _, err) = platform.cli(&["maintenance", "schedule", plan_path]).await;
         assert!(!ok);
         assert!(
             err.contains("phases[1]: phase 2 (Production environment (APAC customers)): overlaps the scheduled window w2"),

@@ -79,7 +79,10 @@ async fn maintenance_a_node_without_its_database_shows_the_maintenance_page_not_
     platform.with_claim("acme", "eu").await;
     let token = platform.open_session("acme", json!({})).await;
     assert_eq!(
-        platform.autosave(&token, 1, json!({"full_name": "Ada"})).await.status(),
+        platform
+            .autosave(&token, 1, json!({"full_name": "Ada"}))
+            .await
+            .status(),
         200
     );
 
@@ -90,21 +93,30 @@ async fn maintenance_a_node_without_its_database_shows_the_maintenance_page_not_
         let page = platform.get(&format!("/s/{token}")).await;
         let page_status = page.status().as_u16();
         let page_html = page.text().await.unwrap();
-        let save = platform.autosave(&token, 2, json!({"email": "ada@example.org"})).await;
+        let save = platform
+            .autosave(&token, 2, json!({"email": "ada@example.org"}))
+            .await;
         let save_status = save.status().as_u16();
         let save_body: serde_json::Value = save.json().await.unwrap_or_default();
         statuses.push((page_status, save_status));
         if save_body["error"] == "maintenance" && page_html.contains("Back in a moment") {
             break (page_html, save_body);
         }
-        assert!(tokio::time::Instant::now() < deadline, "never closed: {statuses:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never closed: {statuses:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(
         statuses.iter().all(|(p, s)| *p != 500 && *s != 500),
         "no 500 while the database was away: {statuses:?}"
     );
-    assert!(closed.0.contains("Everything you have entered so far is saved"));
+    assert!(
+        closed
+            .0
+            .contains("Everything you have entered so far is saved")
+    );
     assert!(closed.1["retry_after"].as_i64().unwrap() <= 30);
     assert_eq!(platform.get("/readyz").await.status(), 503);
     assert_eq!(platform.get("/healthz").await.status(), 200);
@@ -113,7 +125,9 @@ async fn maintenance_a_node_without_its_database_shows_the_maintenance_page_not_
     proxy.restore();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let save = platform.autosave(&token, 2, json!({"email": "ada@example.org"})).await;
+        let save = platform
+            .autosave(&token, 2, json!({"email": "ada@example.org"}))
+            .await;
         let status = save.status().as_u16();
         assert_ne!(status, 500);
         if status == 200 {
