@@ -33,7 +33,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::model::{Change, ChangeOutcome, Millis, Session, SessionId, StoreError, TokenHash};
@@ -72,7 +71,8 @@ pub(crate) struct GroupCommit {
     backend: &'static str,
     sender: mpsc::Sender<Job>,
     closing: watch::Sender<bool>,
-    writers: Mutex<Vec<JoinHandle<()>>>,
+    /// Answers once every writer has ended.
+    finished: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -85,37 +85,67 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts `writers` change writers for `backend` (each applying up to `max_batch` changes
-    /// per transaction) on the current Tokio runtime.
+    /// Starts `writers` change writers for `backend`, each applying up to `max_batch` changes
+    /// per transaction.
+    ///
+    /// The writers run on a thread of their own (`change-writer`), with a Tokio runtime of its
+    /// own: on the server's runtime a writer would wait behind every HTTP task at each of its
+    /// awaits, and everybody's autosave waits for the writer.
     pub(crate) fn start(
         backend: &'static str,
         applier: impl ApplyBatch,
         writers: usize,
         max_batch: usize,
-    ) -> GroupCommit {
+    ) -> Result<GroupCommit, StoreError> {
         let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
         let applier = Arc::new(applier);
         let (closing, closed) = watch::channel(false);
-        let handles = (0..writers.max(1))
-            .map(|index| {
-                let writer = Writer {
-                    backend,
-                    receiver: receiver.clone(),
-                    applier: applier.clone(),
-                    closing: closed.clone(),
-                    max_batch: max_batch.max(1),
-                };
-                let span = tracing::info_span!("change writer", backend, writer = index);
-                tokio::spawn(writer.run().instrument(span))
+        let (done, finished) = oneshot::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| StoreError::Database(sqlx::Error::Io(error)))?;
+        let writers: Vec<Writer<_>> = (0..writers.max(1))
+            .map(|index| Writer {
+                backend,
+                index,
+                receiver: receiver.clone(),
+                applier: applier.clone(),
+                closing: closed.clone(),
+                max_batch: max_batch.max(1),
             })
             .collect();
-        GroupCommit {
+        std::thread::Builder::new()
+            .name("change-writer".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let tasks: Vec<_> = writers
+                        .into_iter()
+                        .map(|writer| {
+                            let span = tracing::info_span!(
+                                "change writer",
+                                backend,
+                                writer = writer.index
+                            );
+                            tokio::spawn(writer.run().instrument(span))
+                        })
+                        .collect();
+                    for task in tasks {
+                        if let Err(error) = task.await {
+                            tracing::error!(backend, %error, "a change writer failed");
+                        }
+                    }
+                });
+                let _ = done.send(());
+            })
+            .map_err(|error| StoreError::Database(sqlx::Error::Io(error)))?;
+        Ok(GroupCommit {
             backend,
             sender,
             closing,
-            writers: Mutex::new(handles),
-        }
+            finished: Mutex::new(Some(finished)),
+        })
     }
 
     /// Queues a change and waits until it is committed (or refused).
@@ -147,21 +177,22 @@ impl GroupCommit {
     /// end. Changes queued after this are refused as `PoolClosed`.
     pub(crate) async fn close(&self) {
         self.closing.send_replace(true);
-        let handles = match self.writers.lock() {
-            Ok(mut handles) => std::mem::take(&mut *handles),
-            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        let finished = match self.finished.lock() {
+            Ok(mut finished) => finished.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
         };
-        for handle in handles {
-            if let Err(error) = handle.await {
-                tracing::error!(backend = self.backend, %error, "a change writer failed");
-            }
+        if let Some(finished) = finished {
+            // An error means the writers' thread is gone already.
+            let _ = finished.await;
         }
+        tracing::debug!(backend = self.backend, "the change writers have stopped");
     }
 }
 
 /// One change writer: a named, long-running task.
 struct Writer<A> {
     backend: &'static str,
+    index: usize,
     receiver: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
     applier: Arc<A>,
     /// Becomes true (or its sender goes away) when the store closes.

@@ -109,7 +109,7 @@ impl PostgresStore {
             PostgresChanges { pool: pool.clone() },
             CHANGE_WRITERS,
             MAX_BATCH,
-        ));
+        )?);
         Ok(PostgresStore { pool, changes })
     }
 

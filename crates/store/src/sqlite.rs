@@ -112,7 +112,7 @@ impl SqliteStore {
             },
             1,
             MAX_BATCH,
-        ));
+        )?);
         Ok(SqliteStore {
             writer,
             reader,
@@ -612,7 +612,8 @@ fn fail_all(batch: &[PendingChange], error: &StoreError) -> Vec<Result<ChangeOut
 /// The batch goes in as one JSON array with an entry per session: its token hash in hex and
 /// the (client, seq) keys of its changes, `[{"t": "ab12…", "k": [["tab-1", 7], …]}, …]`. Each
 /// session comes back with the keys among its own that are in its change log, as a JSON array
-/// in the `applied` column.
+/// in the `applied` column. (`CROSS JOIN` fixes the loop order: for each entry of the JSON
+/// array, an index lookup — never a scan of a session's whole change log.)
 async fn find_batch(
     conn: &mut SqliteConnection,
     batch: &[PendingChange],
@@ -633,11 +634,11 @@ async fn find_batch(
         session_columns!(),
         ", (SELECT json_group_array(json_array(c.client, c.seq)) \
             FROM json_each(j.value, '$.k') k \
-            JOIN session_changes c \
+            CROSS JOIN session_changes c \
               ON c.session_id = s.id AND c.client = k.value ->> 0 AND c.seq = k.value ->> 1 \
            ) AS applied \
          FROM json_each(?) j \
-         JOIN sessions s ON s.token_hash = unhex(j.value ->> 't') \
+         CROSS JOIN sessions s ON s.token_hash = unhex(j.value ->> 't') \
          LEFT JOIN submissions sub ON sub.session_id = s.id"
     ))
     .bind(serde_json::Value::from(targets).to_string())

@@ -10,6 +10,7 @@
 mod announce;
 mod run;
 mod schedule;
+mod suggest;
 mod unreachable;
 
 use std::sync::Arc;
