@@ -103,12 +103,20 @@ export class Server {
     await exited;
   }
 
+  /**
+   * The operator running the CLI against this server (`holdfast ARGS --server … --token-file
+   * DATA/admin-token`); resolves to its standard output, fails with its error output.
+   */
+  async operator(...args) {
+    const { stdout } = await run(BIN, [
+      ...args, '--server', this.url, '--token-file', join(this.data, 'admin-token'),
+    ]);
+    return stdout;
+  }
+
   /** The operator's export of the demo claim (`holdfast submissions export`), one object each. */
   async exportSubmissions() {
-    const { stdout } = await run(BIN, [
-      'submissions', 'export', '--org', 'demo', '--process', 'motor-claim',
-      '--server', this.url, '--token-file', join(this.data, 'admin-token'),
-    ]);
+    const stdout = await this.operator('submissions', 'export', '--org', 'demo', '--process', 'motor-claim');
     return stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
   }
 

@@ -66,6 +66,11 @@ struct Args {
 /// What one phase measured.
 #[derive(Default)]
 struct Phase {
+    /// Successful requests, the warm-up's included.
+    all: u64,
+    /// CPU seconds the server and this benchmark used during the phase, the warm-up's
+    /// included (Linux only).
+    cpu: Option<(f64, f64)>,
     /// Successful requests started after the warm-up.
     ok: u64,
     /// Failed requests (any time).
@@ -77,7 +82,15 @@ struct Phase {
 }
 
 impl Phase {
+    /// Microseconds of server and of benchmark CPU per successful request.
+    fn cpu_per_request(&self) -> Option<(f64, f64)> {
+        let (server, client) = self.cpu?;
+        let per = |seconds: f64| seconds * 1e6 / self.all.max(1) as f64;
+        Some((per(server), per(client)))
+    }
+
     fn merge(&mut self, other: Phase) {
+        self.all += other.all;
         self.ok += other.ok;
         self.errors += other.errors;
         self.latencies.extend(other.latencies);
@@ -174,6 +187,29 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// CPU seconds a process has used so far, from `/proc` (Linux only).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // The kernel counts in USER_HZ, 100 per second on every Linux platform Rust supports.
+    Some((utime + stime) / 100.0)
+}
+
+/// CPU seconds of the server and of this benchmark so far.
+fn cpu_now(server: u32) -> Option<(f64, f64)> {
+    Some((cpu_seconds(&server.to_string())?, cpu_seconds("self")?))
+}
+
+/// The CPU used since a reading of [`cpu_now`].
+fn cpu_since(before: Option<(f64, f64)>, server: u32) -> Option<(f64, f64)> {
+    let (server_before, client_before) = before?;
+    let (server_after, client_after) = cpu_now(server)?;
+    Some((server_after - server_before, client_after - client_before))
 }
 
 fn client() -> reqwest::Client {
@@ -335,6 +371,7 @@ fn record(
     let elapsed = sent.elapsed();
     match result {
         Ok(status) if status.is_success() => {
+            phase.all += 1;
             if sent >= measured_from {
                 phase.ok += 1;
                 phase
@@ -474,12 +511,17 @@ async fn main() -> anyhow::Result<()> {
          {} s per phase after {} s warm-up",
         args.connections, args.seconds, args.warmup
     );
-    let ceiling = healthz(url.clone(), warmup, measure, args.connections)
+    let pid = server.child.id();
+    let before = cpu_now(pid);
+    let mut ceiling = healthz(url.clone(), warmup, measure, args.connections)
         .await
         .sorted();
+    ceiling.cpu = cpu_since(before, pid);
+    let before = cpu_now(pid);
     let (saves, sessions) =
         autosave(url.clone(), sessions, warmup, measure, args.connections).await;
-    let saves = saves.sorted();
+    let mut saves = saves.sorted();
+    saves.cpu = cpu_since(before, pid);
 
     println!(
         "{:<16} {:>10} {:>7} {:>10} {:>8} {:>8} {:>8}",
@@ -498,6 +540,13 @@ async fn main() -> anyhow::Result<()> {
         "autosave p99: {p99:.2} ms (target < 20 ms: {})",
         met(p99 < 20.0)
     );
+    for (name, phase) in [("healthz", &ceiling), ("autosave", &saves)] {
+        if let Some((server, client)) = phase.cpu_per_request() {
+            println!(
+                "{name} CPU per request: server {server:.0} µs, benchmark {client:.0} µs"
+            );
+        }
+    }
     for (name, phase) in [("healthz", &ceiling), ("autosave", &saves)] {
         for sample in &phase.samples {
             println!("{name} error: {sample}");

@@ -58,6 +58,10 @@ pub(crate) trait ApplyBatch: Send + Sync + 'static {
     /// change, in the batch's order. A change that fails must leave the others applied; if the
     /// commit itself fails, every change fails.
     async fn apply_batch(&self, batch: &[PendingChange]) -> Vec<Result<ChangeOutcome, StoreError>>;
+
+    /// Called when no change is waiting, before the writer waits for one, and before it ends:
+    /// the moment to give back what batches kept for the next one (a connection).
+    async fn idle(&self) {}
 }
 
 /// A queued change and where its answer goes.
@@ -211,6 +215,9 @@ impl<A: ApplyBatch> Writer<A> {
             metrics::gauge!("holdfast_store_group_commit_writers", &labels).set(1.0);
             let (received, queued) = {
                 let mut receiver = self.receiver.lock().await;
+                if receiver.is_empty() {
+                    self.applier.idle().await;
+                }
                 let received = tokio::select! {
                     // Queued changes first: after closing, they are still taken until none is
                     // left, and only then does `recv_many` answer 0.
@@ -255,6 +262,7 @@ impl<A: ApplyBatch> Writer<A> {
                 let _ = reply.send(result);
             }
         }
+        self.applier.idle().await;
         metrics::gauge!("holdfast_store_group_commit_writers", &labels).set(0.0);
         tracing::debug!("stopped");
     }

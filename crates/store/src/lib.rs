@@ -20,6 +20,7 @@ mod rows;
 mod sqlite;
 
 pub use maintenance::MaintenanceStore;
+pub use maintenance::webhooks::WebhookStore;
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -72,7 +73,7 @@ pub fn redact_url(url: &str) -> String {
 /// The storage interface. Both backends implement it with the same behaviour; the shared test
 /// suite in `tests/` runs against each.
 #[async_trait::async_trait]
-pub trait Store: MaintenanceStore + Send + Sync + 'static {
+pub trait Store: MaintenanceStore + WebhookStore + Send + Sync + 'static {
     /// Which backend this is, for logs and `/metrics` ("sqlite" or "postgres").
     fn backend(&self) -> &'static str;
 

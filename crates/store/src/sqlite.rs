@@ -28,8 +28,10 @@ use crate::rows::{
     SubmissionRow, SubmitTarget, VersionRow, VersionSummaryRow, change_select, org_select,
     session_columns, session_select, submission_select, submit_target_select, version_select,
 };
+use sqlx::Connection;
 use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -37,7 +39,7 @@ use sqlx::sqlite::{
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a connection waits for a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,6 +53,13 @@ const READ_CONNECTIONS: u32 = 4;
 /// The most changes the change writer commits in one transaction. The write lock is held for
 /// the whole batch; at a few microseconds per change this keeps it short.
 const MAX_BATCH: usize = 256;
+
+/// How long the change writer keeps the write connection from one batch to the next while
+/// changes keep coming. Giving it back to the pool and taking it again costs two round trips
+/// to its worker thread and a task; keeping it makes other writes (a new session, a submit)
+/// wait up to this long for their turn. The writer gives it back as soon as it runs out of
+/// changes.
+const WRITE_LEASE: Duration = Duration::from_millis(10);
 
 /// The storage on an embedded SQLite database file.
 #[derive(Debug, Clone)]
@@ -85,7 +94,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("wal_autocheckpoint", std::env::var("HF_CKPT").unwrap_or_else(|_| "1000".to_owned()));
 
         // The writer connects first: it creates the file and switches it to WAL before any
         // reader opens it.
@@ -109,6 +119,7 @@ impl SqliteStore {
             "sqlite",
             SqliteChanges {
                 writer: writer.clone(),
+                held: std::sync::Mutex::new(None),
             },
             1,
             MAX_BATCH,
@@ -506,6 +517,15 @@ impl Store for SqliteStore {
 /// The change writer's access to the database: the write connection.
 struct SqliteChanges {
     writer: SqlitePool,
+    /// The write connection, kept between batches while changes keep coming (see
+    /// [`WRITE_LEASE`]).
+    held: std::sync::Mutex<Option<Held>>,
+}
+
+/// The write connection, held by the change writer since a moment.
+struct Held {
+    conn: PoolConnection<Sqlite>,
+    since: Instant,
 }
 
 /// Where applying a batch together failed.
@@ -528,9 +548,46 @@ impl ApplyBatch for SqliteChanges {
             Err(BatchError::Transaction(error)) => fail_all(batch, &error),
         }
     }
+
+    async fn idle(&self) {
+        if let Some(mut held) = self.take_held() {
+            held.conn.return_to_pool().await;
+        }
+    }
 }
 
 impl SqliteChanges {
+    fn take_held(&self) -> Option<Held> {
+        match self.held.lock() {
+            Ok(mut held) => held.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+
+    /// The write connection: the one held since the last batch, or one from the pool.
+    async fn connection(&self) -> Result<Held, StoreError> {
+        if let Some(held) = self.take_held() {
+            return Ok(held);
+        }
+        Ok(Held {
+            conn: self.writer.acquire().await?,
+            since: Instant::now(),
+        })
+    }
+
+    /// After a batch: keeps the write connection for the next one, or gives it back to the pool
+    /// when it was held for [`WRITE_LEASE`], so that other writes get their turn.
+    async fn keep(&self, mut held: Held) {
+        if held.since.elapsed() < WRITE_LEASE {
+            match self.held.lock() {
+                Ok(mut slot) => *slot = Some(held),
+                Err(poisoned) => *poisoned.into_inner() = Some(held),
+            }
+        } else {
+            held.conn.return_to_pool().await;
+        }
+    }
+
     /// The fast way: read everything the batch needs, decide in memory, write everything back.
     async fn apply_together(
         &self,
@@ -539,8 +596,9 @@ impl SqliteChanges {
         // The write lock is taken up front and held to the commit: nothing changes between
         // what the batch reads and what it writes.
         let t0 = std::time::Instant::now();
-        let mut tx = self
-            .writer
+        let mut held = self.connection().await.map_err(BatchError::Transaction)?;
+        let mut tx = held
+            .conn
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|error| BatchError::Transaction(error.into()))?;
@@ -570,6 +628,7 @@ impl SqliteChanges {
                 t5 - t4
             );
         }
+        self.keep(held).await;
         Ok(plan.results)
     }
 

@@ -404,8 +404,14 @@ pub(crate) async fn bypass(
         "This browser can now use the service while it is closed for maintenance. Open the page you want to check.",
     ))
     .into_response();
+    // Behind HTTPS the cookie never travels in the clear.
+    let secure = if state.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{BYPASS_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200",
+        "{BYPASS_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200{secure}",
         query.token
     );
     if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -86,8 +86,9 @@ struct PlanRef {
     title: String,
 }
 
+/// One item of `scheduled_maintenances` (also the `window` of a webhook event).
 #[derive(Serialize)]
-struct Item {
+pub(crate) struct Item {
     id: String,
     name: String,
     status: Status,
@@ -156,7 +157,8 @@ pub(crate) async fn status(
     }))
 }
 
-fn item(state: &AppState, w: &MaintenanceWindow, now: i64) -> Item {
+/// The status API's item for `w` as it stands at `now`.
+pub(crate) fn item(state: &AppState, w: &MaintenanceWindow, now: i64) -> Item {
     let updated_at = w
         .updates
         .iter()

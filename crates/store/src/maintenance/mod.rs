@@ -13,6 +13,7 @@
 
 mod postgres;
 mod sqlite;
+pub mod webhooks;
 
 use serde::Serialize;
 
