@@ -58,7 +58,9 @@ for (const backend of backends()) {
       const token = person.token();
 
       // The operator begins an unscheduled downtime; the CLI answers once it is drained.
-      const begun = JSON.parse(await server.operator('maintenance', 'begin', '--message', 'Upgrading the database', '--json'));
+      const begun = JSON.parse(
+        await server.operator('maintenance', 'begin', '--message', 'Upgrading the database', '--json'),
+      );
       assert.equal(begun.drained, true, JSON.stringify(begun));
       const expectedEnd = begun.downtime.expected_end;
       assert.ok(expectedEnd, JSON.stringify(begun));

@@ -32,6 +32,9 @@ pub enum Command {
     /// Maintenance: schedule, announce, run and account for it.
     #[command(subcommand)]
     Maintenance(MaintenanceCommand),
+    /// Webhooks: organisations' endpoints for maintenance events, and the delivery log.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
 }
 
 /// `holdfast serve`.
@@ -74,6 +77,12 @@ pub struct ServeArgs {
     /// How long before a maintenance window the banner appears (for example 72h).
     #[arg(long, env = "HOLDFAST_BANNER_LEAD", default_value = "72h", value_parser = parse_duration_ms)]
     pub banner_lead: i64,
+    /// How many times a webhook delivery is attempted before it counts as failed.
+    #[arg(long, env = "HOLDFAST_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub webhook_max_attempts: u32,
+    /// How long a webhook endpoint has to answer (for example 10s).
+    #[arg(long, env = "HOLDFAST_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration_ms)]
+    pub webhook_timeout: i64,
 }
 
 /// Parses a duration such as `12h`, `90m` or `2h 30m` into milliseconds.
@@ -301,6 +310,54 @@ pub enum MaintenanceCommand {
         /// How many windows to propose.
         #[arg(long, default_value_t = 3)]
         count: usize,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// `holdfast webhook …`.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Register an endpoint; prints its signing secret (shown this once).
+    Add {
+        /// Where events are posted (http:// or https://).
+        url: String,
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        /// The signing secret (32 to 256 characters); generated (256 bits) if left out.
+        #[arg(long, env = "HOLDFAST_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// List an organisation's endpoints.
+    List {
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Remove an endpoint (wh3); what it was still owed is cancelled.
+    Remove {
+        /// The endpoint's id (wh3).
+        id: String,
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The delivery log: the newest deliveries to an organisation's endpoints, with every
+    /// attempt.
+    Deliveries {
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        /// How many deliveries (newest first).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
         #[command(flatten)]
         remote: Remote,
     },

@@ -48,6 +48,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         maintenance: holdfast_server::config::MaintenanceConfig {
             max_window_ms: args.max_window,
             banner_lead_ms: args.banner_lead,
+            webhook_max_attempts: args.webhook_max_attempts,
+            webhook_timeout_ms: u64::try_from(args.webhook_timeout).unwrap_or(10_000),
         },
     };
     let data_dir = config.data_dir.clone();

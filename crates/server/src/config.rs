@@ -61,13 +61,19 @@ pub struct Config {
     pub maintenance: MaintenanceConfig,
 }
 
-/// The maintenance settings of a deployment (`--max-window`, `--banner-lead`).
+/// The maintenance settings of a deployment (`--max-window`, `--banner-lead`,
+/// `--webhook-max-attempts`, `--webhook-timeout`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenanceConfig {
     /// The longest window a plan may schedule, in milliseconds (default 12 hours).
     pub max_window_ms: i64,
     /// How long before a window the banner appears, in milliseconds (default 72 hours).
     pub banner_lead_ms: i64,
+    /// How many times a webhook delivery is attempted before it has failed (default 10:
+    /// retries spread over about a day).
+    pub webhook_max_attempts: u32,
+    /// How long a webhook endpoint has to answer, in milliseconds (default 10 seconds).
+    pub webhook_timeout_ms: u64,
 }
 
 impl Default for MaintenanceConfig {
@@ -75,6 +81,8 @@ impl Default for MaintenanceConfig {
         MaintenanceConfig {
             max_window_ms: 12 * 3_600_000,
             banner_lead_ms: 72 * 3_600_000,
+            webhook_max_attempts: 10,
+            webhook_timeout_ms: 10_000,
         }
     }
 }

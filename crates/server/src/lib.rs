@@ -96,6 +96,10 @@ impl App {
             self.state = AppState::new(self.state.store.clone(), config, self.state.clock.clone());
         }
         let (stop_tasks, tasks_stopped) = tokio::sync::watch::channel(false);
+        let deliverer = maintenance::webhooks::deliverer::spawn(
+            Arc::new(maintenance::webhooks::Deliverer::new(self.state.clone())?),
+            tasks_stopped.clone(),
+        );
         let poller = maintenance::node::spawn_poller(
             self.state.maintenance.clone(),
             self.state.store.clone(),
@@ -110,6 +114,9 @@ impl App {
         let _ = stop_tasks.send(true);
         if let Err(error) = poller.await {
             tracing::error!(%error, task = maintenance::node::TASK_NAME, "background task failed");
+        }
+        if let Err(error) = deliverer.await {
+            tracing::error!(%error, task = maintenance::webhooks::deliverer::TASK_NAME, "background task failed");
         }
         served
     }

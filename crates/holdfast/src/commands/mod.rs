@@ -5,6 +5,7 @@ mod maintenance;
 mod org;
 mod process;
 mod submissions;
+mod webhook;
 
 use crate::cli::{Cli, Command};
 
@@ -16,6 +17,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Process(command) => process::run(command).await,
         Command::Submissions(command) => submissions::run(command).await,
         Command::Maintenance(command) => maintenance::run(command).await,
+        Command::Webhook(command) => webhook::run(command).await,
     }
 }
 

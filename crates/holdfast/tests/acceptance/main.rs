@@ -10,6 +10,7 @@ mod support;
 mod admin_api;
 mod bad_input;
 mod cli;
+mod crash;
 mod maintenance;
 mod openapi;
 mod versions;

@@ -17,6 +17,7 @@
 //! | [`notice`] | the customer notice, Markdown and HTML |
 //! | [`report`] | what a downtime really cost |
 //! | [`suggest`] | off-peak windows from recorded activity |
+//! | [`webhooks`] | organisations' endpoints, the events sent to them, the `webhook-deliverer` task |
 //!
 //! Storage is `holdfast_store::maintenance`; nothing here writes SQL. Everything that depends
 //! on the time asks the server's [`crate::Clock`].
@@ -36,6 +37,7 @@ pub mod public;
 pub mod report;
 pub mod status;
 pub mod suggest;
+pub mod webhooks;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -84,6 +86,7 @@ pub fn admin_routes() -> Router<AppState> {
         .route("/api/v1/admin/maintenance/end", post(downtime::end))
         .route("/api/v1/admin/maintenance/report", get(report::report))
         .route("/api/v1/admin/maintenance/suggest", get(suggest::suggest))
+        .merge(webhooks::admin_routes())
 }
 
 /// "Sunday 31 January 2027, 16:00 UTC".

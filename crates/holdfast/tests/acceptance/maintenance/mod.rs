@@ -12,6 +12,7 @@ mod run;
 mod schedule;
 mod suggest;
 mod unreachable;
+mod webhooks;
 
 use std::sync::Arc;
 
