@@ -268,6 +268,25 @@ impl<A: ApplyBatch> Writer<A> {
     }
 }
 
+/// Where applying a batch together failed.
+pub(crate) enum BatchError {
+    /// Before the commit was asked for: nothing is committed, and the batch may be applied
+    /// again, one change at a time.
+    Applying(StoreError),
+    /// The transaction could not begin, or its commit failed (whether it happened is unknown):
+    /// every change of the batch fails, and the clients send them again.
+    Transaction(StoreError),
+}
+
+/// Every change of a batch fails with a copy of `error`.
+pub(crate) fn fail_all(
+    batch: &[PendingChange],
+    error: &StoreError,
+) -> Vec<Result<ChangeOutcome, StoreError>> {
+    tracing::warn!(%error, changes = batch.len(), "a batch of changes failed");
+    batch.iter().map(|_| Err(batch_failure(error))).collect()
+}
+
 /// A copy of an error that fails a whole batch (the transaction could not begin or commit),
 /// for each change in it. Nothing of the batch was committed: the copies say the database is
 /// unavailable, so callers answer "try again" (503).

@@ -11,28 +11,32 @@
 //! after a lock was granted sees what the previous holder committed.
 //!
 //! Autosaves go through change writers ([`crate::group_commit`]): several sessions' changes
-//! in one transaction, each inside its own savepoint, committed with one WAL flush. A batch
-//! locks its sessions in the order of their token hashes, so writers (of this node or of
-//! others) never wait for each other in a cycle.
+//! in one transaction, committed with one WAL flush, read and written with four statements
+//! whatever the batch's size (rows passed as arrays and `unnest`ed). A batch locks its sessions
+//! in the order of their token hashes, so writers (of this node or of others) never wait for
+//! each other in a cycle.
 //!
 //! Text is ordered with `COLLATE "C"` (byte order), as SQLite orders it, so both backends list
 //! in the same order whatever the database's locale.
 
-use crate::group_commit::{self, ApplyBatch, GroupCommit, PendingChange};
+use crate::group_commit::{
+    self, ApplyBatch, BatchError, Found, GroupCommit, PendingChange, Plan, fail_all,
+};
 use crate::model::{
     Change, ChangeOutcome, ChangeRecord, Millis, NewOrg, NewSession, NewSubmission, NewVersion,
     Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session, SessionId, StoreError,
     Submission, SubmitOutcome, TokenHash, VersionId, VersionSummary,
 };
 use crate::rows::{
-    self, ChangeRow, OrgRow, ProcessSummaryRow, SessionRow, SubmissionRow, SubmitTarget,
-    VersionRow, VersionSummaryRow, change_select, org_select, session_select, submission_select,
-    submit_target_select, version_select,
+    self, BatchSessionRow, ChangeRow, OrgRow, ProcessSummaryRow, SessionRow, SubmissionRow,
+    SubmitTarget, VersionRow, VersionSummaryRow, change_select, org_select, session_columns,
+    session_select, submission_select, submit_target_select, version_select,
 };
 use crate::{Store, redact_url};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,10 +54,10 @@ const MAX_CONNECTIONS: u32 = 10;
 /// one waits for its commit to reach the disk, the others apply theirs.
 const CHANGE_WRITERS: usize = 4;
 
-/// The most changes a writer commits in one transaction. Each is a subtransaction (its
-/// savepoint); PostgreSQL keeps up to 64 of them per transaction in shared memory and slows
-/// every snapshot down beyond that.
-const MAX_BATCH: usize = 32;
+/// The most changes a writer commits in one transaction. Should a batch have to be applied
+/// one change at a time, each change is a subtransaction (its savepoint); PostgreSQL keeps up
+/// to 64 of those per transaction in shared memory and slows every snapshot down beyond that.
+const MAX_BATCH: usize = 64;
 
 /// The storage on a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -537,33 +541,67 @@ struct PostgresChanges {
 #[async_trait::async_trait]
 impl ApplyBatch for PostgresChanges {
     async fn apply_batch(&self, batch: &[PendingChange]) -> Vec<Result<ChangeOutcome, StoreError>> {
-        let fail_all = |error: StoreError| {
-            tracing::warn!(%error, changes = batch.len(), "a batch of changes failed");
-            batch
-                .iter()
-                .map(|_| Err(group_commit::batch_failure(&error)))
-                .collect::<Vec<_>>()
-        };
-        // Sessions are locked in the order of their token hashes (a stable sort: the changes
-        // of one session keep their order), so two batches never wait for each other's locks
-        // in a cycle.
+        match self.apply_together(batch).await {
+            Ok(results) => results,
+            Err(BatchError::Applying(error)) => {
+                tracing::warn!(%error, changes = batch.len(), "a batch of changes failed; applying them one at a time");
+                self.apply_one_at_a_time(batch).await
+            }
+            Err(BatchError::Transaction(error)) => fail_all(batch, &error),
+        }
+    }
+}
+
+impl PostgresChanges {
+    /// The fast way: lock and read everything the batch needs, decide in memory, write
+    /// everything back: six round trips whatever the batch's size.
+    async fn apply_together(
+        &self,
+        batch: &[PendingChange],
+    ) -> Result<Vec<Result<ChangeOutcome, StoreError>>, BatchError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|error| BatchError::Transaction(error.into()))?;
+        let found = find_batch(&mut tx, batch)
+            .await
+            .map_err(BatchError::Applying)?;
+        let plan = group_commit::plan(batch, found);
+        write_batch(&mut tx, &plan)
+            .await
+            .map_err(BatchError::Applying)?;
+        tx.commit()
+            .await
+            .map_err(|error| BatchError::Transaction(error.into()))?;
+        Ok(plan.results)
+    }
+
+    /// The careful way, after the fast way failed: each change in its own savepoint, so one
+    /// that cannot be applied fails alone.
+    async fn apply_one_at_a_time(
+        &self,
+        batch: &[PendingChange],
+    ) -> Vec<Result<ChangeOutcome, StoreError>> {
+        // Sessions are locked in the order of their token hashes, as `find_batch` does (a
+        // stable sort: the changes of one session keep their order).
         let mut order: Vec<usize> = (0..batch.len()).collect();
         order.sort_by(|&a, &b| batch[a].token.0.cmp(&batch[b].token.0));
 
         let mut tx = match self.pool.begin().await {
             Ok(tx) => tx,
-            Err(error) => return fail_all(error.into()),
+            Err(error) => return fail_all(batch, &error.into()),
         };
         let mut results: Vec<Option<Result<ChangeOutcome, StoreError>>> =
             batch.iter().map(|_| None).collect();
         for index in order {
             match apply_isolated(&mut tx, &batch[index]).await {
                 Ok(result) => results[index] = Some(result),
-                Err(broken) => return fail_all(broken),
+                Err(broken) => return fail_all(batch, &broken),
             }
         }
         if let Err(error) = tx.commit().await {
-            return fail_all(error.into());
+            return fail_all(batch, &error.into());
         }
         results
             .into_iter()
@@ -576,6 +614,124 @@ impl ApplyBatch for PostgresChanges {
             })
             .collect()
     }
+}
+
+/// Locks and reads the sessions of a batch, then reads which of its (client, seq) were applied
+/// before.
+///
+/// The rows are locked in the order of their token hashes, so two batches (of this node's
+/// writers or of other nodes') never wait for each other in a cycle. The replays are read by a
+/// statement of their own, after the locks were granted: under READ COMMITTED it sees a replay
+/// that another node committed while this batch waited.
+async fn find_batch(conn: &mut PgConnection, batch: &[PendingChange]) -> Result<Found, StoreError> {
+    let mut tokens: Vec<&[u8]> = batch.iter().map(|p| &p.token.0[..]).collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    let rows = sqlx::query_as::<_, BatchSessionRow>(concat!(
+        "SELECT s.token_hash, ",
+        session_columns!(),
+        " FROM sessions s LEFT JOIN submissions sub ON sub.session_id = s.id \
+         WHERE s.token_hash = ANY($1) \
+         ORDER BY s.token_hash \
+         FOR UPDATE OF s"
+    ))
+    .bind(tokens)
+    .fetch_all(&mut *conn)
+    .await?;
+    let sessions = rows::batch_sessions(rows)?;
+
+    let mut ids = Vec::new();
+    let mut clients = Vec::new();
+    let mut seqs = Vec::new();
+    for pending in batch {
+        let (Some(Ok(session)), Some(client), Some(seq)) = (
+            sessions.get(&pending.token),
+            &pending.change.client,
+            pending.change.seq,
+        ) else {
+            continue;
+        };
+        ids.push(session.id.0);
+        clients.push(client.as_str());
+        seqs.push(seq);
+    }
+    let applied = if ids.is_empty() {
+        HashSet::new()
+    } else {
+        sqlx::query_as::<_, (i64, String, i64)>(
+            "SELECT c.session_id, c.client, c.seq \
+             FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS k (session_id, client, seq) \
+             JOIN session_changes c \
+               ON c.session_id = k.session_id AND c.client = k.client AND c.seq = k.seq",
+        )
+        .bind(ids)
+        .bind(clients)
+        .bind(seqs)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(session, client, seq)| (SessionId(session), client, seq))
+        .collect()
+    };
+    Ok(Found { sessions, applied })
+}
+
+/// Writes a planned batch: the changed sessions with one statement, the change log entries with
+/// another, each passing its rows as arrays.
+async fn write_batch(conn: &mut PgConnection, plan: &Plan<'_>) -> Result<(), StoreError> {
+    if plan.log.is_empty() {
+        return Ok(());
+    }
+    let sessions = &plan.sessions;
+    sqlx::query(
+        "UPDATE sessions s SET answers = u.answers, current_step = u.current_step, \
+             revision = u.revision, updated_at = u.updated_at \
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) \
+              AS u (id, answers, current_step, revision, updated_at) \
+         WHERE s.id = u.id",
+    )
+    .bind(sessions.iter().map(|s| s.id.0).collect::<Vec<_>>())
+    .bind(
+        sessions
+            .iter()
+            .map(|s| rows::answers_json(&s.answers))
+            .collect::<Vec<_>>(),
+    )
+    .bind(sessions.iter().map(|s| s.current_step).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|s| s.revision).collect::<Vec<_>>())
+    .bind(sessions.iter().map(|s| s.updated_at).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+
+    let log = &plan.log;
+    sqlx::query(
+        "INSERT INTO session_changes \
+             (session_id, revision, client, seq, answers, current_step, created_at) \
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], \
+                              $5::text[], $6::bigint[], $7::bigint[])",
+    )
+    .bind(log.iter().map(|e| e.session.0).collect::<Vec<_>>())
+    .bind(log.iter().map(|e| e.revision).collect::<Vec<_>>())
+    .bind(
+        log.iter()
+            .map(|e| e.change.client.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(log.iter().map(|e| e.change.seq).collect::<Vec<_>>())
+    .bind(
+        log.iter()
+            .map(|e| rows::answers_json(&e.change.answers))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        log.iter()
+            .map(|e| e.change.current_step)
+            .collect::<Vec<_>>(),
+    )
+    .bind(log.iter().map(|e| e.now).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Applies one change of a batch inside a savepoint: if it fails, what it did is undone (its

@@ -17,7 +17,9 @@
 //! not SQLite, are what a change costs.
 
 use crate::Store;
-use crate::group_commit::{self, ApplyBatch, Found, GroupCommit, PendingChange, Plan};
+use crate::group_commit::{
+    self, ApplyBatch, BatchError, Found, GroupCommit, PendingChange, Plan, fail_all,
+};
 use crate::model::{
     Change, ChangeOutcome, ChangeRecord, Millis, NewOrg, NewSession, NewSubmission, NewVersion,
     Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session, SessionId, StoreError,
@@ -95,7 +97,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
-            .pragma("wal_autocheckpoint", std::env::var("HF_CKPT").unwrap_or_else(|_| "1000".to_owned()));
+            .pragma(
+                "wal_autocheckpoint",
+                std::env::var("HF_CKPT").unwrap_or_else(|_| "1000".to_owned()),
+            );
 
         // The writer connects first: it creates the file and switches it to WAL before any
         // reader opens it.
@@ -528,14 +533,6 @@ struct Held {
     since: Instant,
 }
 
-/// Where applying a batch together failed.
-enum BatchError {
-    /// Before the commit was asked for: nothing is committed, the batch may be applied again.
-    Applying(StoreError),
-    /// The transaction could not begin, or its commit failed: every change fails.
-    Transaction(StoreError),
-}
-
 #[async_trait::async_trait]
 impl ApplyBatch for SqliteChanges {
     async fn apply_batch(&self, batch: &[PendingChange]) -> Vec<Result<ChangeOutcome, StoreError>> {
@@ -654,15 +651,6 @@ impl SqliteChanges {
         }
         results
     }
-}
-
-/// Every change of a batch fails with `error`.
-fn fail_all(batch: &[PendingChange], error: &StoreError) -> Vec<Result<ChangeOutcome, StoreError>> {
-    tracing::warn!(%error, changes = batch.len(), "a batch of changes failed");
-    batch
-        .iter()
-        .map(|_| Err(group_commit::batch_failure(error)))
-        .collect()
 }
 
 /// Reads the sessions of a batch and which of its (client, seq) were applied before, in one

@@ -258,6 +258,9 @@ on_both_backends!(
     changes_merge_into_the_answers_and_are_logged,
     a_replayed_batch_is_applied_once,
     fifty_tabs_typing_at_once_lose_nothing,
+    two_hundred_people_typing_at_once_each_keep_their_change,
+    a_refused_change_in_a_batch_fails_alone,
+    a_change_the_database_refuses_fails_alone,
     a_submitted_session_takes_no_more_changes,
     a_session_is_submitted_once,
     ten_concurrent_submits_make_one_submission,
@@ -821,6 +824,192 @@ async fn fifty_tabs_typing_at_once_lose_nothing(db: &TestDb) {
     assert_eq!(revisions, (1..=50).collect::<Vec<_>>());
 }
 
+// ---- group commit: many sessions' changes in one transaction ------------------------------------
+
+/// Starts `count` typing tasks at once, one per session `token(1..=count)`, each sending that
+/// session's change batch `seq` 1; returns each task's outcome by session.
+async fn type_at_once(
+    store: &Arc<dyn Store>,
+    changes: Vec<(TokenHash, Change)>,
+) -> Vec<Result<holdfast_store::ChangeOutcome, StoreError>> {
+    let mut typing = tokio::task::JoinSet::new();
+    for (index, (token, change)) in changes.into_iter().enumerate() {
+        let store = Arc::clone(store);
+        typing.spawn(async move { (index, store.apply_change(&token, change, 4_000).await) });
+    }
+    let mut outcomes = typing.join_all().await;
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+async fn two_hundred_people_typing_at_once_each_keep_their_change(db: &TestDb) {
+    let claim = claim_process(&*db.store).await;
+    for n in 1..=200 {
+        start(&*db.store, token(n), claim.id, json!({})).await;
+    }
+
+    let outcomes = type_at_once(
+        &db.store,
+        (1..=200)
+            .map(|n| {
+                (
+                    token(n),
+                    typed("tab", 1, json!({ "name": format!("person {n}") })),
+                )
+            })
+            .collect(),
+    )
+    .await;
+
+    for (n, outcome) in (1..=200).zip(outcomes) {
+        let outcome = outcome.expect("every change is applied");
+        assert!(!outcome.duplicate);
+        assert_eq!(outcome.session.revision, 1);
+        assert_eq!(
+            outcome.session.answers,
+            answers(json!({ "name": format!("person {n}") }))
+        );
+        let stored = db
+            .store
+            .session_by_token(&token(n))
+            .await
+            .expect("by token")
+            .expect("the session");
+        assert_eq!(
+            stored, outcome.session,
+            "what was answered is what is stored"
+        );
+        let log = db.store.changes(stored.id).await.expect("the change log");
+        assert_eq!(log.len(), 1);
+        assert_eq!(
+            (log[0].client.as_deref(), log[0].seq),
+            (Some("tab"), Some(1))
+        );
+    }
+}
+
+async fn a_refused_change_in_a_batch_fails_alone(db: &TestDb) {
+    let store = &*db.store;
+    let claim = claim_process(store).await;
+    for n in 1..=40 {
+        start(store, token(n), claim.id, json!({})).await;
+    }
+    store
+        .submit(&token(40), submission("S-40", "k", json!({})), 3_500)
+        .await
+        .expect("submitting session 40");
+
+    // Good changes, changes to a session that does not exist and to a submitted one, and a
+    // replay, all at once: they share transactions.
+    let mut changes = Vec::new();
+    for n in 1..=39 {
+        changes.push((token(n), typed("tab", 1, json!({"name": n}))));
+        if n % 4 == 0 {
+            changes.push((token(250), typed("tab", 1, json!({"name": n}))));
+            changes.push((token(40), typed("tab", n.into(), json!({"name": n}))));
+        }
+    }
+    changes.push((token(7), typed("tab", 1, json!({"name": 7}))));
+    let outcomes = type_at_once(&db.store, changes.clone()).await;
+
+    let mut replays = 0;
+    for ((token_of, change), outcome) in changes.iter().zip(outcomes) {
+        match token_of.0[0] {
+            250 => assert!(matches!(outcome, Err(StoreError::NotFound)), "{outcome:?}"),
+            40 => assert!(matches!(outcome, Err(StoreError::Submitted)), "{outcome:?}"),
+            _ => {
+                let outcome = outcome.expect("a good change is applied");
+                assert_eq!(outcome.session.revision, 1);
+                assert_eq!(outcome.session.answers, change.answers);
+                replays += usize::from(outcome.duplicate);
+            }
+        }
+    }
+    assert_eq!(
+        replays, 1,
+        "one of session 7's two identical batches is a replay"
+    );
+    for n in 1..=39 {
+        let stored = store
+            .session_by_token(&token(n))
+            .await
+            .expect("by token")
+            .expect("the session");
+        assert_eq!(stored.revision, 1);
+        assert_eq!(stored.answers, answers(json!({"name": n})));
+    }
+    let submitted = store
+        .session_by_token(&token(40))
+        .await
+        .expect("by token")
+        .expect("the session");
+    assert_eq!(submitted.revision, 0);
+}
+
+async fn a_change_the_database_refuses_fails_alone(db: &TestDb) {
+    // A trigger makes the database refuse one client's changes, the way a full disk or a
+    // broken constraint would: the batch it is in has to be applied again one change at a
+    // time, each in its own savepoint.
+    match &db.backend {
+        Backend::Sqlite { .. } => {
+            db.execute(
+                "CREATE TRIGGER refuse_evil BEFORE INSERT ON session_changes \
+                 WHEN NEW.client = 'evil' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            )
+            .await
+        }
+        Backend::Postgres { .. } => {
+            db.execute(
+                "CREATE FUNCTION refuse_evil() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.client = 'evil' THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN NEW; END $$",
+            )
+            .await;
+            db.execute(
+                "CREATE TRIGGER refuse_evil BEFORE INSERT ON session_changes \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_evil()",
+            )
+            .await
+        }
+    }
+    let store = &*db.store;
+    let claim = claim_process(store).await;
+    for n in 1..=30 {
+        start(store, token(n), claim.id, json!({})).await;
+    }
+
+    let mut changes = Vec::new();
+    for n in 1..=30 {
+        changes.push((token(n), typed("good", 1, json!({"name": n}))));
+        if n % 10 == 0 {
+            changes.push((token(n), typed("evil", 1, json!({"name": "evil"}))));
+        }
+    }
+    let outcomes = type_at_once(&db.store, changes.clone()).await;
+
+    for ((token_of, change), outcome) in changes.iter().zip(outcomes) {
+        if change.client.as_deref() == Some("evil") {
+            let error = outcome.expect_err("the database refuses evil changes");
+            assert!(matches!(error, StoreError::Database(_)), "{error:?}");
+        } else {
+            let outcome = outcome.expect("a good change is applied");
+            assert!(!outcome.duplicate);
+            assert_eq!(outcome.session.answers, change.answers, "{token_of:?}");
+        }
+    }
+    for n in 1..=30 {
+        let stored = store
+            .session_by_token(&token(n))
+            .await
+            .expect("by token")
+            .expect("the session");
+        assert_eq!(stored.answers, answers(json!({"name": n})));
+        let log = store.changes(stored.id).await.expect("the change log");
+        assert_eq!(log.len(), 1, "only the good change is logged");
+        assert_eq!(stored.revision, 1);
+    }
+}
+
 // ---- submissions -----------------------------------------------------------------------------------
 
 async fn a_submitted_session_takes_no_more_changes(db: &TestDb) {
@@ -1150,6 +1339,59 @@ async fn sqlite_data_survives_reopening_the_file() {
         .expect("by token")
         .expect("the session survives");
     assert_eq!(session.revision, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closing_the_store_applies_the_queued_changes_and_acknowledges_nothing_after() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("holdfast.sqlite3");
+    let store = Arc::new(SqliteStore::open(&path).await.expect("opening"));
+    let claim = claim_process(&*store).await;
+    for n in 1..=20 {
+        start(&*store, token(n), claim.id, json!({})).await;
+    }
+
+    // People keep typing while the store closes.
+    let mut typing = tokio::task::JoinSet::new();
+    for n in 1..=20 {
+        for seq in 1..=5 {
+            let store = Arc::clone(&store);
+            typing.spawn(async move {
+                let change = typed("tab", seq, json!({ format!("field_{seq}"): seq }));
+                (n, seq, store.apply_change(&token(n), change, 4_000).await)
+            });
+        }
+    }
+    tokio::task::yield_now().await;
+    store.close().await;
+    let outcomes = typing.join_all().await;
+    let refused = store
+        .apply_change(&token(1), typed("tab", 99, json!({"late": true})), 5_000)
+        .await;
+    assert!(
+        matches!(&refused, Err(error) if error.is_unavailable()),
+        "a closed store takes no changes: {refused:?}"
+    );
+
+    // Whatever was acknowledged is stored; whatever was not is "unavailable", not lost
+    // silently.
+    let reopened = SqliteStore::open(&path).await.expect("reopening");
+    for (n, seq, outcome) in outcomes {
+        let session = reopened
+            .session_by_token(&token(n))
+            .await
+            .expect("by token")
+            .expect("the session");
+        let log = reopened.changes(session.id).await.expect("the change log");
+        assert_eq!(session.revision, i64::try_from(log.len()).expect("a count"));
+        match outcome {
+            Ok(_) => assert!(
+                log.iter().any(|c| c.seq == Some(seq)),
+                "acknowledged change {seq} of session {n} is stored"
+            ),
+            Err(error) => assert!(error.is_unavailable(), "{error:?}"),
+        }
+    }
 }
 
 #[tokio::test]

@@ -146,7 +146,11 @@ async fn endpoints_belong_to_an_organisation(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(first.secret.expose(), "whsec_https://acme.example/hook");
     let listed = store.webhook_endpoints(acme.id).await.unwrap();
-    assert_eq!(listed, vec![first.clone()], "the secret is kept to sign with");
+    assert_eq!(
+        listed,
+        vec![first.clone()],
+        "the secret is kept to sign with"
+    );
 
     // The same URL twice is refused; so is one over the limit.
     let again = store
@@ -231,11 +235,20 @@ async fn an_event_is_written_once_for_the_organisations_it_concerns(store: Arc<d
     // The same update again (from another node, with another key) is not written twice.
     announce.key = "u-again".to_owned();
     announce.public_id = "evt_again".to_owned();
-    assert_eq!(store.enqueue_webhook_event(announce, NOW).await.unwrap(), None);
+    assert_eq!(
+        store.enqueue_webhook_event(announce, NOW).await.unwrap(),
+        None
+    );
 
     // Only the EU organisation's two endpoints hear of an EU window.
     assert_eq!(store.webhook_deliveries(eu.id, 50).await.unwrap().len(), 2);
-    assert!(store.webhook_deliveries(na.id, 50).await.unwrap().is_empty());
+    assert!(
+        store
+            .webhook_deliveries(na.id, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A reminder for everyone, written twice, is written once.
     for _ in 0..2 {
@@ -456,7 +469,10 @@ async fn removing_an_endpoint_cancels_what_it_was_still_owed(store: Arc<dyn Stor
         .enqueue_webhook_event(event("k2", w, Regions::All), NOW)
         .await
         .unwrap();
-    assert_eq!(store.webhook_deliveries(acme.id, 50).await.unwrap().len(), 1);
+    assert_eq!(
+        store.webhook_deliveries(acme.id, 50).await.unwrap().len(),
+        1
+    );
 }
 on_both!(
     removing_cancels_sqlite_and_postgres,

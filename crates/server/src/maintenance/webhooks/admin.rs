@@ -158,9 +158,9 @@ pub(crate) async fn add(
         )
         .await
         .map_err(|error| match error {
-            StoreError::Conflict(what) if what.starts_with("the most") => AppError::Conflict(
-                format!("{} has reached {what}: remove one first", org.slug),
-            ),
+            StoreError::Conflict(what) if what.starts_with("the most") => {
+                AppError::Conflict(format!("{} has reached {what}: remove one first", org.slug))
+            }
             StoreError::Conflict(_) => AppError::Conflict(format!(
                 "{} has an endpoint with this URL already",
                 org.slug

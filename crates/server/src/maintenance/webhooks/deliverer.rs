@@ -42,15 +42,7 @@ const LEASE_MARGIN_MS: i64 = 50_000;
 
 /// The wait after each failed attempt, in milliseconds; the last repeats.
 pub const BACKOFF_MS: [i64; 9] = [
-    30_000,
-    120_000,
-    600_000,
-    1_800_000,
-    3_600_000,
-    7_200_000,
-    14_400_000,
-    28_800_000,
-    28_800_000,
+    30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000,
 ];
 
 /// The longest error text kept in the delivery log.
@@ -156,7 +148,12 @@ impl Deliverer {
             let claimed = self
                 .attempts
                 .store
-                .claim_webhook_deliveries(now, &lease, now + self.timeout_ms + LEASE_MARGIN_MS, BATCH)
+                .claim_webhook_deliveries(
+                    now,
+                    &lease,
+                    now + self.timeout_ms + LEASE_MARGIN_MS,
+                    BATCH,
+                )
                 .await?;
             let full = i64::try_from(claimed.len()).unwrap_or(i64::MAX) >= BATCH;
             attempted += claimed.len();
@@ -224,8 +221,12 @@ impl Attempts {
         };
         metrics::counter!("holdfast_webhook_attempts_total", "outcome" => label).increment(1);
         match &error {
-            None => tracing::debug!(delivery = %id, event = %delivery.event_id, attempt = delivery.attempt, "webhook delivered"),
-            Some(error) => tracing::info!(delivery = %id, event = %delivery.event_id, attempt = delivery.attempt, outcome = label, %error, "webhook not delivered"),
+            None => {
+                tracing::debug!(delivery = %id, event = %delivery.event_id, attempt = delivery.attempt, "webhook delivered")
+            }
+            Some(error) => {
+                tracing::info!(delivery = %id, event = %delivery.event_id, attempt = delivery.attempt, outcome = label, %error, "webhook not delivered")
+            }
         }
         let record = AttemptRecord {
             started_at,
@@ -282,7 +283,10 @@ fn describe(error: &reqwest::Error) -> String {
 /// Runs the deliverer until `stop` changes. Named, owned by the server, stopped with it: a
 /// batch in flight is abandoned (its deliveries are attempted again when their lease runs
 /// out).
-pub fn spawn(deliverer: Arc<Deliverer>, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    deliverer: Arc<Deliverer>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         metrics::gauge!("holdfast_background_task_running", "task" => TASK_NAME).set(1.0);
         tracing::debug!(task = TASK_NAME, "started");
@@ -328,7 +332,10 @@ mod tests {
         assert!(waits.windows(2).all(|w| w[0] <= w[1]));
         // Ten attempts span about a day.
         let total: i64 = waits[..9].iter().sum();
-        assert!((20 * 3_600_000..=30 * 3_600_000).contains(&total), "{total}");
+        assert!(
+            (20 * 3_600_000..=30 * 3_600_000).contains(&total),
+            "{total}"
+        );
         assert_eq!(backoff_ms(1, 1.0), 37_500);
     }
 }

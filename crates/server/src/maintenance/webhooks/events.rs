@@ -21,6 +21,7 @@
 //! `regions: all`); a development-environment window concerns the Builder, which every
 //! organisation uses, so every organisation hears of it.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -132,15 +133,14 @@ pub async fn announce_updates(state: &AppState) -> Result<usize, StoreError> {
     let mut windows: HashMap<WindowId, MaintenanceWindow> = HashMap::new();
     let mut written = 0;
     for update in updates {
-        if !windows.contains_key(&update.window_id) {
-            let Some(window) = state.store.window(update.window_id).await? else {
-                continue;
-            };
-            windows.insert(update.window_id, window);
-        }
-        let Some(window) = windows.get(&update.window_id) else {
-            continue;
+        let window = match windows.entry(update.window_id) {
+            Entry::Occupied(found) => found.into_mut(),
+            Entry::Vacant(slot) => match state.store.window(update.window_id).await? {
+                Some(window) => slot.insert(window),
+                None => continue,
+            },
         };
+        let window = &*window;
         let kind = event_type(&update, window);
         let mut event = new_event(
             state,
@@ -152,7 +152,12 @@ pub async fn announce_updates(state: &AppState) -> Result<usize, StoreError> {
         )?;
         event.update_id = Some(update.id);
         let now = state.clock.now_millis();
-        if state.store.enqueue_webhook_event(event, now).await?.is_some() {
+        if state
+            .store
+            .enqueue_webhook_event(event, now)
+            .await?
+            .is_some()
+        {
             written += 1;
             metrics::counter!("holdfast_webhook_events_total", "type" => kind).increment(1);
             tracing::debug!(window = %super::super::ids::window(window.id), event = kind, "webhook event queued");
@@ -198,7 +203,12 @@ pub async fn remind(
             continue;
         }
         let event = new_event(state, window, REMINDER, key.clone(), now, Some(label))?;
-        if state.store.enqueue_webhook_event(event, now).await?.is_some() {
+        if state
+            .store
+            .enqueue_webhook_event(event, now)
+            .await?
+            .is_some()
+        {
             count += 1;
             metrics::counter!("holdfast_webhook_events_total", "type" => REMINDER).increment(1);
         }
