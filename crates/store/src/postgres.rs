@@ -111,7 +111,7 @@ impl PostgresStore {
         let changes = Arc::new(GroupCommit::start(
             "postgres",
             PostgresChanges { pool: pool.clone() },
-            CHANGE_WRITERS,
+            std::env::var("HF_WRITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(CHANGE_WRITERS),
             MAX_BATCH,
         )?);
         Ok(PostgresStore { pool, changes })

@@ -97,10 +97,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
-            .pragma(
-                "wal_autocheckpoint",
-                std::env::var("HF_CKPT").unwrap_or_else(|_| "1000".to_owned()),
-            );
+            // Temporary tables and statement journals (a batch's multi-row UPDATE and INSERT
+            // need them) in memory, not in a file created and deleted per transaction.
+            .pragma("temp_store", "memory");
 
         // The writer connects first: it creates the file and switches it to WAL before any
         // reader opens it.

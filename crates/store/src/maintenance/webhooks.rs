@@ -485,6 +485,20 @@ macro_rules! impl_webhook_store {
                 lease_until: Millis,
                 limit: i64,
             ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+                // Most turns find nothing due: a read says so without queueing for the write
+                // connection (SQLite has one) or locking anything.
+                let due: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe($sql(
+                    "SELECT id FROM webhook_deliveries WHERE state = 'pending' \
+                     AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?) \
+                     LIMIT 1",
+                )))
+                .bind(now)
+                .bind(now)
+                .fetch_optional(self.$read())
+                .await?;
+                if due.is_none() {
+                    return Ok(Vec::new());
+                }
                 // The conditions are repeated outside the subquery: a row another node claimed
                 // meanwhile fails them when this UPDATE reaches it (PostgreSQL re-checks them
                 // on the row's newest version), so a delivery is never claimed twice.

@@ -346,6 +346,13 @@ on_both_backends!(
             "nor another organisation's secret"
         );
 
+        // The task that sends them is visible.
+        let metrics = platform.get("/metrics").await.text().await.unwrap();
+        assert!(
+            metrics.contains(r#"holdfast_background_task_running{task="webhook-deliverer"} 1"#),
+            "{metrics}"
+        );
+
         // The delivery log: one attempt each, answered 200.
         log_when(&platform, "apac-insurer", |log| {
             log.len() == 2 && log.iter().all(|d| d["state"] == "delivered")
