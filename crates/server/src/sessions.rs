@@ -101,7 +101,7 @@ pub async fn change_target(state: &AppState, token: &str) -> Result<SessionTarge
             session.version_id
         }
     };
-    let (_, definition) = state.session_definition(version).await?;
+    let definition = state.version_definition(version).await?;
     Ok(SessionTarget {
         token: hash,
         definition,

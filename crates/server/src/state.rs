@@ -119,6 +119,20 @@ impl AppState {
         }
         Ok((version, definition))
     }
+
+    /// The parsed definition of the version a session is on, without a copy of the version
+    /// (whose source text can be long): what an autosave needs.
+    pub async fn version_definition(&self, id: VersionId) -> Result<Arc<Process>, AppError> {
+        if let Some(found) = self
+            .versions
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(&id).map(|(_, definition)| definition.clone()))
+        {
+            return Ok(found);
+        }
+        Ok(self.session_definition(id).await?.1)
+    }
 }
 
 impl AppState {

@@ -1,5 +1,6 @@
-//! Group commit for autosaves: the *change writer*, a background task per store that applies
-//! many sessions' change batches in one transaction and commits them with one flush to disk.
+//! Group commit for autosaves: the *change writer*, a background task per store (on a thread
+//! of its own, `change-writer`) that applies many sessions' change batches in one transaction
+//! and commits them with one flush to disk.
 //!
 //! Why: a durable commit waits for the disk (an `fsync` with SQLite's `synchronous = FULL`, a
 //! WAL flush with PostgreSQL's `synchronous_commit = on`). One commit per autosave caps a node
@@ -14,8 +15,9 @@
 //! batch commits, the next one gathers in the queue: the batch size adapts to the load, and a
 //! lone change is committed at once, without waiting for company.
 //!
-//! The writer is visible in `/metrics` (`holdfast_store_group_commit_*`: batches, changes,
-//! batch sizes, commit time, queue length, writers running) and stops cleanly: on
+//! The writer is visible in `/metrics` (`holdfast_store_group_commit_*`: `batches_total`,
+//! `changes_total`, `batch_size`, `seconds` per batch, `queue`, and `writer_up` per writer)
+//! and stops cleanly: on
 //! [`GroupCommit::close`] it takes no new changes, finishes those queued, and ends; when the
 //! store is dropped it ends after the queue drains.
 //!
@@ -171,7 +173,9 @@ impl GroupCommit {
         if self.sender.send(job).await.is_err() {
             return Err(StoreError::Database(sqlx::Error::PoolClosed));
         }
-        // A writer that went away without answering (its runtime shut down) has not committed.
+        // A writer that went away without answering (its thread ended) may or may not have
+        // committed the change: the caller answers "unavailable", and the client sends the
+        // batch again, which is applied at most once.
         answer
             .await
             .unwrap_or(Err(StoreError::Database(sqlx::Error::PoolClosed)))
@@ -208,11 +212,15 @@ impl<A: ApplyBatch> Writer<A> {
     async fn run(mut self) {
         tracing::debug!("started");
         let labels = [("backend", self.backend)];
+        let up = [
+            ("backend", self.backend.to_owned()),
+            ("writer", self.index.to_string()),
+        ];
         let mut jobs: Vec<Job> = Vec::with_capacity(self.max_batch);
         let mut batch: Vec<PendingChange> = Vec::with_capacity(self.max_batch);
         let mut replies = Vec::with_capacity(self.max_batch);
         loop {
-            metrics::gauge!("holdfast_store_group_commit_writers", &labels).set(1.0);
+            metrics::gauge!("holdfast_store_group_commit_writer_up", &up).set(1.0);
             let (received, queued) = {
                 let mut receiver = self.receiver.lock().await;
                 if receiver.is_empty() {
@@ -263,7 +271,7 @@ impl<A: ApplyBatch> Writer<A> {
             }
         }
         self.applier.idle().await;
-        metrics::gauge!("holdfast_store_group_commit_writers", &labels).set(0.0);
+        metrics::gauge!("holdfast_store_group_commit_writer_up", &up).set(0.0);
         tracing::debug!("stopped");
     }
 }

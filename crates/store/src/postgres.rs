@@ -51,8 +51,11 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_CONNECTIONS: u32 = 10;
 
 /// Change writers per node, each with a connection of its own while it applies a batch: while
-/// one waits for its commit to reach the disk, the others apply theirs.
-const CHANGE_WRITERS: usize = 4;
+/// one waits for its commit to reach the disk (or for a session another node has locked), the
+/// other applies the next batch. More writers make smaller batches, and on a small machine
+/// more round trips: on 2 cores 1 writer did 3,600 autosaves/s, 2 did 3,100, 4 did 2,800 and
+/// 8 did 2,500 (docs/benchmarks.md); 2 keeps the node going when one batch waits for a lock.
+const CHANGE_WRITERS: usize = 2;
 
 /// The most changes a writer commits in one transaction. Should a batch have to be applied
 /// one change at a time, each change is a subtransaction (its savepoint); PostgreSQL keeps up
@@ -111,7 +114,7 @@ impl PostgresStore {
         let changes = Arc::new(GroupCommit::start(
             "postgres",
             PostgresChanges { pool: pool.clone() },
-            std::env::var("HF_WRITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(CHANGE_WRITERS),
+            CHANGE_WRITERS,
             MAX_BATCH,
         )?);
         Ok(PostgresStore { pool, changes })

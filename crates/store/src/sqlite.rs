@@ -11,10 +11,12 @@
 //! through a separate pool and, thanks to WAL, never wait for the writer.
 //!
 //! Autosaves go through the change writer ([`crate::group_commit`]): many sessions' changes in
-//! one `BEGIN IMMEDIATE` transaction, committed with one flush. A batch is read and written
-//! with four statements whatever its size, its rows passed as one JSON array each (`json_each`):
-//! every statement is a round trip to the connection's worker thread, and those round trips,
-//! not SQLite, are what a change costs.
+//! one `BEGIN IMMEDIATE` transaction, committed with one flush. A batch is read with one
+//! statement and written with one more whatever its size, its rows passed as JSON arrays
+//! (`json_each`): every statement is a round trip to the connection's worker thread, and on a
+//! busy machine those round trips cost more than SQLite's own work. For the same reason the
+//! writer keeps the write connection from one batch to the next while changes keep coming
+//! (for at most [`WRITE_LEASE`]), instead of giving it back to the pool after each.
 
 use crate::Store;
 use crate::group_commit::{
@@ -591,39 +593,22 @@ impl SqliteChanges {
     ) -> Result<Vec<Result<ChangeOutcome, StoreError>>, BatchError> {
         // The write lock is taken up front and held to the commit: nothing changes between
         // what the batch reads and what it writes.
-        let t0 = std::time::Instant::now();
         let mut held = self.connection().await.map_err(BatchError::Transaction)?;
         let mut tx = held
             .conn
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|error| BatchError::Transaction(error.into()))?;
-        let t1 = t0.elapsed();
         let found = find_batch(&mut tx, batch)
             .await
             .map_err(BatchError::Applying)?;
-        let t2 = t0.elapsed();
         let plan = group_commit::plan(batch, found);
-        let t3 = t0.elapsed();
         write_batch(&mut tx, &plan)
             .await
             .map_err(BatchError::Applying)?;
-        let t4 = t0.elapsed();
         tx.commit()
             .await
             .map_err(|error| BatchError::Transaction(error.into()))?;
-        let t5 = t0.elapsed();
-        if std::env::var_os("HF_TIMING").is_some() {
-            eprintln!(
-                "TIMING n={} begin={:?} find={:?} plan={:?} write={:?} commit={:?}",
-                batch.len(),
-                t1,
-                t2 - t1,
-                t3 - t2,
-                t4 - t3,
-                t5 - t4
-            );
-        }
         self.keep(held).await;
         Ok(plan.results)
     }

@@ -173,8 +173,7 @@ on_both_backends!(
             ));
         }
         // … and the server dies under them.
-        while started.elapsed() < TYPING && counter.load(Ordering::Relaxed) < ENOUGH_ACKNOWLEDGED
-        {
+        while started.elapsed() < TYPING && counter.load(Ordering::Relaxed) < ENOUGH_ACKNOWLEDGED {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let killed_after = started.elapsed();
