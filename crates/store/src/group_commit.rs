@@ -43,6 +43,14 @@ use crate::rows;
 /// How many changes may wait for a writer before callers wait to queue theirs.
 const QUEUE_CAPACITY: usize = 4096;
 
+/// How often an idle writer reports that it runs.
+const REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The gauge every background task of Holdfast reports itself under (1 while it runs).
+fn running_gauge() -> metrics::Gauge {
+    metrics::gauge!("holdfast_background_task_running", "task" => "change-writer")
+}
+
 /// One change waiting to be applied.
 pub(crate) struct PendingChange {
     /// The session's token hash.
@@ -143,6 +151,7 @@ impl GroupCommit {
                         }
                     }
                 });
+                running_gauge().set(0.0);
                 let _ = done.send(());
             })
             .map_err(|error| StoreError::Database(sqlx::Error::Io(error)))?;
@@ -220,7 +229,10 @@ impl<A: ApplyBatch> Writer<A> {
         let mut batch: Vec<PendingChange> = Vec::with_capacity(self.max_batch);
         let mut replies = Vec::with_capacity(self.max_batch);
         loop {
+            // Reported at least every REPORT_EVERY, so `/metrics` shows the writers also before
+            // the first change (and after a metrics recorder is installed late).
             metrics::gauge!("holdfast_store_group_commit_writer_up", &up).set(1.0);
+            running_gauge().set(1.0);
             let (received, queued) = {
                 let mut receiver = self.receiver.lock().await;
                 if receiver.is_empty() {
@@ -236,6 +248,7 @@ impl<A: ApplyBatch> Writer<A> {
                         receiver.close();
                         continue;
                     }
+                    () = tokio::time::sleep(REPORT_EVERY) => continue,
                 };
                 (received, receiver.len())
             };

@@ -141,10 +141,11 @@ pub trait Store: MaintenanceStore + WebhookStore + Send + Sync + 'static {
     /// The session whose resume token has this hash.
     async fn session_by_token(&self, token: &TokenHash) -> Result<Option<Session>, StoreError>;
 
-    /// Applies one change batch to a session in one transaction, durably committed before it
-    /// returns: merges `change.answers` into the stored answers (a JSON `null` removes an
-    /// answer), sets the current step if given, increments the revision and appends the batch
-    /// to the session's append-only change log.
+    /// Applies one change batch to a session in one transaction (which may carry other
+    /// sessions' changes too: group commit), durably committed before it returns: merges
+    /// `change.answers` into the stored answers (a JSON `null` removes an answer), sets the
+    /// current step if given, increments the revision and appends the batch to the session's
+    /// append-only change log.
     ///
     /// If `change.client` and `change.seq` are both set and that client's batch with that
     /// sequence number was applied before, nothing changes and the outcome says

@@ -11,7 +11,7 @@
 //! after a lock was granted sees what the previous holder committed.
 //!
 //! Autosaves go through change writers ([`crate::group_commit`]): several sessions' changes
-//! in one transaction, committed with one WAL flush, read and written with four statements
+//! in one transaction, committed with one WAL flush, read and written with three statements
 //! whatever the batch's size (rows passed as arrays and `unnest`ed). A batch locks its sessions
 //! in the order of their token hashes, so writers (of this node or of others) never wait for
 //! each other in a cycle.
@@ -38,7 +38,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long connecting may take before the database counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -50,11 +50,11 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// several nodes and the operators' tools.
 const MAX_CONNECTIONS: u32 = 10;
 
-/// Change writers per node, each with a connection of its own while it applies a batch: while
+/// Change writers per node, each with a connection of its own (in addition to the pool's): while
 /// one waits for its commit to reach the disk (or for a session another node has locked), the
 /// other applies the next batch. More writers make smaller batches, and on a small machine
-/// more round trips: on 2 cores 1 writer did 3,600 autosaves/s, 2 did 3,100, 4 did 2,800 and
-/// 8 did 2,500 (docs/benchmarks.md); 2 keeps the node going when one batch waits for a lock.
+/// more round trips per change; 2 keep the node going when one batch waits for a lock
+/// (docs/benchmarks.md has the measurements).
 const CHANGE_WRITERS: usize = 2;
 
 /// The most changes a writer commits in one transaction. Should a batch have to be applied
@@ -109,11 +109,14 @@ impl PostgresStore {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let changes = Arc::new(GroupCommit::start(
             "postgres",
-            PostgresChanges { pool: pool.clone() },
+            PostgresChanges {
+                options,
+                idle: std::sync::Mutex::new(Vec::new()),
+            },
             CHANGE_WRITERS,
             MAX_BATCH,
         )?);
@@ -536,10 +539,19 @@ impl Store for PostgresStore {
     }
 }
 
-/// The change writers' access to the database.
+/// The change writers' access to the database: connections of their own, made on their
+/// thread. (A connection's socket is driven by the runtime it was made on: a pool connection
+/// made on the server's runtime would make every round trip of a batch wait for the busy
+/// HTTP workers to look at the socket.)
 struct PostgresChanges {
-    pool: PgPool,
+    options: PgConnectOptions,
+    /// Connections between batches, with when they were last used.
+    idle: std::sync::Mutex<Vec<(PgConnection, Instant)>>,
 }
+
+/// A change writer's connection idle for longer than this is tested before it is used again:
+/// the server or the network may have closed it meanwhile.
+const STALE_AFTER: Duration = Duration::from_secs(30);
 
 #[async_trait::async_trait]
 impl ApplyBatch for PostgresChanges {
@@ -556,14 +568,41 @@ impl ApplyBatch for PostgresChanges {
 }
 
 impl PostgresChanges {
+    /// A connection for a batch: an idle one, or a new one.
+    async fn connection(&self) -> Result<PgConnection, StoreError> {
+        let idle = match self.idle.lock() {
+            Ok(mut idle) => idle.pop(),
+            Err(poisoned) => poisoned.into_inner().pop(),
+        };
+        if let Some((mut conn, used)) = idle
+            && (used.elapsed() < STALE_AFTER || conn.ping().await.is_ok())
+        {
+            return Ok(conn);
+        }
+        let mut conn = connect_once(&self.options).await?;
+        sqlx::query("SET synchronous_commit TO on")
+            .execute(&mut conn)
+            .await?;
+        Ok(conn)
+    }
+
+    /// Keeps a connection whose batch went well for the next batch. (One whose batch failed
+    /// is dropped: it may be broken.)
+    fn put_back(&self, conn: PgConnection) {
+        match self.idle.lock() {
+            Ok(mut idle) => idle.push((conn, Instant::now())),
+            Err(poisoned) => poisoned.into_inner().push((conn, Instant::now())),
+        }
+    }
+
     /// The fast way: lock and read everything the batch needs, decide in memory, write
-    /// everything back: six round trips whatever the batch's size.
+    /// everything back: five round trips whatever the batch's size.
     async fn apply_together(
         &self,
         batch: &[PendingChange],
     ) -> Result<Vec<Result<ChangeOutcome, StoreError>>, BatchError> {
-        let mut tx = self
-            .pool
+        let mut conn = self.connection().await.map_err(BatchError::Transaction)?;
+        let mut tx = conn
             .begin()
             .await
             .map_err(|error| BatchError::Transaction(error.into()))?;
@@ -577,6 +616,7 @@ impl PostgresChanges {
         tx.commit()
             .await
             .map_err(|error| BatchError::Transaction(error.into()))?;
+        self.put_back(conn);
         Ok(plan.results)
     }
 
@@ -591,7 +631,11 @@ impl PostgresChanges {
         let mut order: Vec<usize> = (0..batch.len()).collect();
         order.sort_by(|&a, &b| batch[a].token.0.cmp(&batch[b].token.0));
 
-        let mut tx = match self.pool.begin().await {
+        let mut conn = match self.connection().await {
+            Ok(conn) => conn,
+            Err(error) => return fail_all(batch, &error),
+        };
+        let mut tx = match conn.begin().await {
             Ok(tx) => tx,
             Err(error) => return fail_all(batch, &error.into()),
         };
@@ -606,6 +650,7 @@ impl PostgresChanges {
         if let Err(error) = tx.commit().await {
             return fail_all(batch, &error.into());
         }
+        self.put_back(conn);
         results
             .into_iter()
             .map(|result| {
@@ -679,19 +724,26 @@ async fn find_batch(conn: &mut PgConnection, batch: &[PendingChange]) -> Result<
     Ok(Found { sessions, applied })
 }
 
-/// Writes a planned batch: the changed sessions with one statement, the change log entries with
-/// another, each passing its rows as arrays.
+/// Writes a planned batch in one statement: the changed sessions (in a data-modifying `WITH`)
+/// and the change log entries, each passing its rows as arrays.
 async fn write_batch(conn: &mut PgConnection, plan: &Plan<'_>) -> Result<(), StoreError> {
     if plan.log.is_empty() {
         return Ok(());
     }
     let sessions = &plan.sessions;
+    let log = &plan.log;
     sqlx::query(
-        "UPDATE sessions s SET answers = u.answers, current_step = u.current_step, \
-             revision = u.revision, updated_at = u.updated_at \
-         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) \
-              AS u (id, answers, current_step, revision, updated_at) \
-         WHERE s.id = u.id",
+        "WITH updated AS ( \
+             UPDATE sessions s SET answers = u.answers, current_step = u.current_step, \
+                 revision = u.revision, updated_at = u.updated_at \
+             FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) \
+                  AS u (id, answers, current_step, revision, updated_at) \
+             WHERE s.id = u.id \
+         ) \
+         INSERT INTO session_changes \
+             (session_id, revision, client, seq, answers, current_step, created_at) \
+         SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], \
+                              $10::text[], $11::bigint[], $12::bigint[])",
     )
     .bind(sessions.iter().map(|s| s.id.0).collect::<Vec<_>>())
     .bind(
@@ -703,16 +755,6 @@ async fn write_batch(conn: &mut PgConnection, plan: &Plan<'_>) -> Result<(), Sto
     .bind(sessions.iter().map(|s| s.current_step).collect::<Vec<_>>())
     .bind(sessions.iter().map(|s| s.revision).collect::<Vec<_>>())
     .bind(sessions.iter().map(|s| s.updated_at).collect::<Vec<_>>())
-    .execute(&mut *conn)
-    .await?;
-
-    let log = &plan.log;
-    sqlx::query(
-        "INSERT INTO session_changes \
-             (session_id, revision, client, seq, answers, current_step, created_at) \
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], \
-                              $5::text[], $6::bigint[], $7::bigint[])",
-    )
     .bind(log.iter().map(|e| e.session.0).collect::<Vec<_>>())
     .bind(log.iter().map(|e| e.revision).collect::<Vec<_>>())
     .bind(
