@@ -19,6 +19,8 @@ apt_install() {
 # apply inside.
 run_browser_tests() {
   cargo build -p holdfast --locked || return 1
+  # The binary cargo just built, wherever the target directory is.
+  export HOLDFAST_BIN="${HOLDFAST_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/debug/holdfast}"
   if [ ! -x /usr/bin/chromium ]; then
     apt_install chromium || return 1
   fi
