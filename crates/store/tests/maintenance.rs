@@ -9,49 +9,20 @@ use std::sync::Arc;
 use holdfast_store::maintenance::{
     DowntimeId, NewDowntime, NewPlan, NewWindow, NodeBeat, Regions, ScheduleOutcome,
 };
-use holdfast_store::{
-    Change, NewOrg, NewSession, NewVersion, PostgresStore, SqliteStore, Store, StoreError,
-    TokenHash,
-};
+use holdfast_store::{Change, NewOrg, NewSession, NewVersion, Store, StoreError, TokenHash};
 use serde_json::Map;
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
 const HOUR: i64 = 3_600_000;
 const NOW: i64 = 1_800_000_000_000;
 
+mod common;
+
 async fn sqlite() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("holdfast.sqlite3"))
-        .await
-        .unwrap();
-    (Arc::new(store), Some(dir))
+    common::sqlite().await
 }
 
 async fn postgres() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
-    let url = std::env::var("HOLDFAST_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let admin: PgConnectOptions = url.parse().unwrap();
-    let mut conn = admin
-        .connect()
-        .await
-        .expect("PostgreSQL is needed for the PostgreSQL half of these tests");
-    let name = format!(
-        "holdfast_t_maint_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    conn.close().await.ok();
-    let store = PostgresStore::connect_with(admin.database(&name))
-        .await
-        .unwrap();
-    (Arc::new(store), None)
+    common::postgres("maint").await
 }
 
 macro_rules! on_both {

@@ -11,46 +11,20 @@ use holdfast_store::maintenance::webhooks::{
     AttemptOutcome, AttemptRecord, EndpointId, NewEndpoint, NewEvent, WebhookSecret,
 };
 use holdfast_store::maintenance::{NewPlan, NewWindow, Regions, ScheduleOutcome, WindowId};
-use holdfast_store::{NewOrg, Org, PostgresStore, SqliteStore, Store, StoreError};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
+use holdfast_store::{NewOrg, Org, Store, StoreError};
 
 const HOUR: i64 = 3_600_000;
 const NOW: i64 = 1_800_000_000_000;
 const LIMIT: i64 = 10;
 
+mod common;
+
 async fn sqlite() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("holdfast.sqlite3"))
-        .await
-        .unwrap();
-    (Arc::new(store), Some(dir))
+    common::sqlite().await
 }
 
 async fn postgres() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
-    let url = std::env::var("HOLDFAST_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let admin: PgConnectOptions = url.parse().unwrap();
-    let mut conn = admin
-        .connect()
-        .await
-        .expect("PostgreSQL is needed for the PostgreSQL half of these tests");
-    let name = format!(
-        "holdfast_t_hooks_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    conn.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    conn.close().await.ok();
-    let store = PostgresStore::connect_with(admin.database(&name))
-        .await
-        .unwrap();
-    (Arc::new(store), None)
+    common::postgres("hooks").await
 }
 
 macro_rules! on_both {
