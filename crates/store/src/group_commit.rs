@@ -428,17 +428,6 @@ fn copy_error(error: &StoreError) -> StoreError {
     }
 }
 
-/// Lowercase hexadecimal, for passing binary keys inside JSON.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,10 +563,5 @@ mod tests {
             .collect();
         assert_eq!(outcomes, vec![(true, 0), (false, 1), (true, 1)]);
         assert_eq!(plan.log.len(), 1);
-    }
-
-    #[test]
-    fn hex_is_lowercase_and_two_digits_a_byte() {
-        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
     }
 }

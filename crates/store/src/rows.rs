@@ -174,25 +174,19 @@ impl From<VersionSummaryRow> for VersionSummary {
     }
 }
 
+/// A session as stored, selected with `session_columns!`.
 #[derive(sqlx::FromRow)]
 pub(crate) struct SessionRow {
-    id: i64,
-    org_id: i64,
-    version_id: i64,
-    answers: String,
-    current_step: i64,
-    revision: i64,
-    created_at: i64,
-    updated_at: i64,
-    submitted_at: Option<i64>,
-    submission_id: Option<String>,
-}
-
-impl SessionRow {
-    /// The session's id, before the rest of the row is checked.
-    pub(crate) fn id(&self) -> SessionId {
-        SessionId(self.id)
-    }
+    pub(crate) id: i64,
+    pub(crate) org_id: i64,
+    pub(crate) version_id: i64,
+    pub(crate) answers: String,
+    pub(crate) current_step: i64,
+    pub(crate) revision: i64,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) submitted_at: Option<i64>,
+    pub(crate) submission_id: Option<String>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -214,24 +208,12 @@ impl TryFrom<SessionRow> for Session {
     }
 }
 
-/// A session as a change finds it under the write lock, with whether the change's
-/// (client, seq) was applied before (SQLite reads both in one statement).
-#[derive(sqlx::FromRow)]
-pub(crate) struct ChangeTargetRow {
-    #[sqlx(flatten)]
-    pub(crate) session: SessionRow,
-    pub(crate) applied: bool,
-}
-
-/// A session of a change batch, with the token hash it was found by and (SQLite) the batch's
-/// (client, seq) keys that are in its change log already, as a JSON array of pairs.
+/// A session of a change batch, with the token hash it was found by.
 #[derive(sqlx::FromRow)]
 pub(crate) struct BatchSessionRow {
     pub(crate) token_hash: Vec<u8>,
     #[sqlx(flatten)]
     pub(crate) session: SessionRow,
-    #[sqlx(default)]
-    pub(crate) applied: Option<String>,
 }
 
 /// Reads the sessions of a change batch into what [`crate::group_commit::plan`] needs: each

@@ -11,39 +11,32 @@
 //! through a separate pool and, thanks to WAL, never wait for the writer.
 //!
 //! Autosaves go through the change writer ([`crate::group_commit`]): many sessions' changes in
-//! one `BEGIN IMMEDIATE` transaction, committed with one flush. A batch is read with one
-//! statement and written with one more whatever its size, its rows passed as JSON arrays
-//! (`json_each`): every statement is a round trip to the connection's worker thread, and on a
-//! busy machine those round trips cost more than SQLite's own work. For the same reason the
-//! writer keeps the write connection from one batch to the next while changes keep coming
-//! (for at most [`WRITE_LEASE`]), instead of giving it back to the pool after each.
+//! one `BEGIN IMMEDIATE` transaction, committed with one flush, on a connection of the writer's
+//! own that takes turns with the write pool (see [`changes`]).
+
+mod changes;
 
 use crate::Store;
-use crate::group_commit::{
-    self, ApplyBatch, BatchError, Found, GroupCommit, PendingChange, Plan, fail_all,
-};
+use crate::group_commit::GroupCommit;
 use crate::model::{
     Change, ChangeOutcome, ChangeRecord, Millis, NewOrg, NewSession, NewSubmission, NewVersion,
     Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session, SessionId, StoreError,
     Submission, SubmitOutcome, TokenHash, VersionId, VersionSummary,
 };
 use crate::rows::{
-    self, BatchSessionRow, ChangeRow, ChangeTargetRow, OrgRow, ProcessSummaryRow, SessionRow,
-    SubmissionRow, SubmitTarget, VersionRow, VersionSummaryRow, change_select, org_select,
-    session_columns, session_select, submission_select, submit_target_select, version_select,
+    self, ChangeRow, OrgRow, ProcessSummaryRow, SessionRow, SubmissionRow, SubmitTarget,
+    VersionRow, VersionSummaryRow, change_select, org_select, session_select, submission_select,
+    submit_target_select, version_select,
 };
-use sqlx::Connection;
+use changes::{MAX_BATCH, SqliteChanges};
 use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a connection waits for a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,17 +46,6 @@ const WRITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Concurrent readers. WAL readers do not block each other or the writer.
 const READ_CONNECTIONS: u32 = 4;
-
-/// The most changes the change writer commits in one transaction. The write lock is held for
-/// the whole batch; at a few microseconds per change this keeps it short.
-const MAX_BATCH: usize = 256;
-
-/// How long the change writer keeps the write connection from one batch to the next while
-/// changes keep coming. Giving it back to the pool and taking it again costs two round trips
-/// to its worker thread and a task; keeping it makes other writes (a new session, a submit)
-/// wait up to this long for their turn. The writer gives it back as soon as it runs out of
-/// changes.
-const WRITE_LEASE: Duration = Duration::from_millis(10);
 
 /// The storage on an embedded SQLite database file.
 #[derive(Debug, Clone)]
@@ -120,13 +102,11 @@ impl SqliteStore {
             .connect_with(options.create_if_missing(false))
             .await?;
 
-        // One change writer: there is one write connection to give it.
+        // One change writer, with a connection of its own; its turns at writing are the write
+        // pool's connection (see `changes`).
         let changes = Arc::new(GroupCommit::start(
             "sqlite",
-            SqliteChanges {
-                writer: writer.clone(),
-                held: std::sync::Mutex::new(None),
-            },
+            SqliteChanges::open(path, writer.clone())?,
             1,
             MAX_BATCH,
         )?);
@@ -518,307 +498,4 @@ impl Store for SqliteStore {
         .map(Submission::try_from)
         .collect()
     }
-}
-
-/// The change writer's access to the database: the write connection.
-struct SqliteChanges {
-    writer: SqlitePool,
-    /// The write connection, kept between batches while changes keep coming (see
-    /// [`WRITE_LEASE`]).
-    held: std::sync::Mutex<Option<Held>>,
-}
-
-/// The write connection, held by the change writer since a moment.
-struct Held {
-    conn: PoolConnection<Sqlite>,
-    since: Instant,
-}
-
-#[async_trait::async_trait]
-impl ApplyBatch for SqliteChanges {
-    async fn apply_batch(&self, batch: &[PendingChange]) -> Vec<Result<ChangeOutcome, StoreError>> {
-        match self.apply_together(batch).await {
-            Ok(results) => results,
-            Err(BatchError::Applying(error)) => {
-                tracing::warn!(%error, changes = batch.len(), "a batch of changes failed; applying them one at a time");
-                self.apply_one_at_a_time(batch).await
-            }
-            Err(BatchError::Transaction(error)) => fail_all(batch, &error),
-        }
-    }
-
-    async fn idle(&self) {
-        if let Some(mut held) = self.take_held() {
-            held.conn.return_to_pool().await;
-        }
-    }
-}
-
-impl SqliteChanges {
-    fn take_held(&self) -> Option<Held> {
-        match self.held.lock() {
-            Ok(mut held) => held.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        }
-    }
-
-    /// The write connection: the one held since the last batch, or one from the pool.
-    async fn connection(&self) -> Result<Held, StoreError> {
-        if let Some(held) = self.take_held() {
-            return Ok(held);
-        }
-        Ok(Held {
-            conn: self.writer.acquire().await?,
-            since: Instant::now(),
-        })
-    }
-
-    /// After a batch: keeps the write connection for the next one, or gives it back to the pool
-    /// when it was held for [`WRITE_LEASE`], so that other writes get their turn.
-    async fn keep(&self, mut held: Held) {
-        if held.since.elapsed() < WRITE_LEASE {
-            match self.held.lock() {
-                Ok(mut slot) => *slot = Some(held),
-                Err(poisoned) => *poisoned.into_inner() = Some(held),
-            }
-        } else {
-            held.conn.return_to_pool().await;
-        }
-    }
-
-    /// The fast way: read everything the batch needs, decide in memory, write everything back.
-    async fn apply_together(
-        &self,
-        batch: &[PendingChange],
-    ) -> Result<Vec<Result<ChangeOutcome, StoreError>>, BatchError> {
-        // The write lock is taken up front and held to the commit: nothing changes between
-        // what the batch reads and what it writes.
-        let mut held = self.connection().await.map_err(BatchError::Transaction)?;
-        let mut tx = held
-            .conn
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|error| BatchError::Transaction(error.into()))?;
-        let found = find_batch(&mut tx, batch)
-            .await
-            .map_err(BatchError::Applying)?;
-        let plan = group_commit::plan(batch, found);
-        write_batch(&mut tx, &plan)
-            .await
-            .map_err(BatchError::Applying)?;
-        tx.commit()
-            .await
-            .map_err(|error| BatchError::Transaction(error.into()))?;
-        self.keep(held).await;
-        Ok(plan.results)
-    }
-
-    /// The careful way, after the fast way failed: each change in its own savepoint, so one
-    /// that cannot be applied fails alone.
-    async fn apply_one_at_a_time(
-        &self,
-        batch: &[PendingChange],
-    ) -> Vec<Result<ChangeOutcome, StoreError>> {
-        let mut tx = match self.writer.begin_with("BEGIN IMMEDIATE").await {
-            Ok(tx) => tx,
-            Err(error) => return fail_all(batch, &error.into()),
-        };
-        let mut results = Vec::with_capacity(batch.len());
-        for pending in batch {
-            match apply_isolated(&mut tx, pending).await {
-                Ok(result) => results.push(result),
-                Err(broken) => return fail_all(batch, &broken),
-            }
-        }
-        if let Err(error) = tx.commit().await {
-            return fail_all(batch, &error.into());
-        }
-        results
-    }
-}
-
-/// Reads the sessions of a batch and which of its (client, seq) were applied before, in one
-/// statement under the write lock.
-///
-/// The batch goes in as one JSON array with an entry per session: its token hash in hex and
-/// the (client, seq) keys of its changes, `[{"t": "ab12…", "k": [["tab-1", 7], …]}, …]`. Each
-/// session comes back with the keys among its own that are in its change log, as a JSON array
-/// in the `applied` column. (`CROSS JOIN` fixes the loop order: for each entry of the JSON
-/// array, an index lookup — never a scan of a session's whole change log.)
-async fn find_batch(
-    conn: &mut SqliteConnection,
-    batch: &[PendingChange],
-) -> Result<Found, StoreError> {
-    let mut keys: HashMap<&TokenHash, Vec<serde_json::Value>> = HashMap::new();
-    for pending in batch {
-        let entry = keys.entry(&pending.token).or_default();
-        if let (Some(client), Some(seq)) = (&pending.change.client, pending.change.seq) {
-            entry.push(serde_json::json!([client, seq]));
-        }
-    }
-    let targets: Vec<serde_json::Value> = keys
-        .into_iter()
-        .map(|(token, keys)| serde_json::json!({"t": group_commit::hex(&token.0), "k": keys}))
-        .collect();
-    let rows = sqlx::query_as::<_, BatchSessionRow>(concat!(
-        "SELECT s.token_hash, ",
-        session_columns!(),
-        ", (SELECT json_group_array(json_array(c.client, c.seq)) \
-            FROM json_each(j.value, '$.k') k \
-            CROSS JOIN session_changes c \
-              ON c.session_id = s.id AND c.client = k.value ->> 0 AND c.seq = k.value ->> 1 \
-           ) AS applied \
-         FROM json_each(?) j \
-         CROSS JOIN sessions s ON s.token_hash = unhex(j.value ->> 't') \
-         LEFT JOIN submissions sub ON sub.session_id = s.id"
-    ))
-    .bind(serde_json::Value::from(targets).to_string())
-    .fetch_all(&mut *conn)
-    .await?;
-
-    let mut applied = HashSet::new();
-    for row in &rows {
-        let keys: Vec<(String, i64)> = serde_json::from_str(row.applied.as_deref().unwrap_or("[]"))
-            .map_err(|error| {
-                StoreError::Corrupt(format!("the applied changes of a session: {error}"))
-            })?;
-        applied.extend(
-            keys.into_iter()
-                .map(|(client, seq)| (row.session.id(), client, seq)),
-        );
-    }
-    let sessions = rows::batch_sessions(rows)?;
-    Ok(Found { sessions, applied })
-}
-
-/// Writes a planned batch in one round trip: the changed sessions with one statement, the
-/// change log entries with another.
-async fn write_batch(conn: &mut SqliteConnection, plan: &Plan<'_>) -> Result<(), StoreError> {
-    if plan.log.is_empty() {
-        return Ok(());
-    }
-    let sessions: Vec<serde_json::Value> = plan
-        .sessions
-        .iter()
-        .map(|session| {
-            serde_json::json!([
-                session.id.0,
-                rows::answers_json(&session.answers),
-                session.current_step,
-                session.revision,
-                session.updated_at,
-            ])
-        })
-        .collect();
-    let entries: Vec<serde_json::Value> = plan
-        .log
-        .iter()
-        .map(|entry| {
-            serde_json::json!([
-                entry.session.0,
-                entry.revision,
-                entry.change.client,
-                entry.change.seq,
-                rows::answers_json(&entry.change.answers),
-                entry.change.current_step,
-                entry.now,
-            ])
-        })
-        .collect();
-    sqlx::query(
-        "UPDATE sessions SET answers = j.value ->> 1, current_step = j.value ->> 2, \
-             revision = j.value ->> 3, updated_at = j.value ->> 4 \
-         FROM json_each(?) j WHERE sessions.id = j.value ->> 0; \
-         INSERT INTO session_changes \
-             (session_id, revision, client, seq, answers, current_step, created_at) \
-         SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, \
-                j.value ->> 5, j.value ->> 6 \
-         FROM json_each(?) j",
-    )
-    .bind(serde_json::Value::from(sessions).to_string())
-    .bind(serde_json::Value::from(entries).to_string())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Applies one change of a batch inside a savepoint: if it fails, what it wrote is undone and
-/// the batch goes on. The outer error means the transaction itself is broken.
-async fn apply_isolated(
-    conn: &mut SqliteConnection,
-    pending: &PendingChange,
-) -> Result<Result<ChangeOutcome, StoreError>, StoreError> {
-    sqlx::query("SAVEPOINT change").execute(&mut *conn).await?;
-    let result = apply_one(conn, pending).await;
-    if result.is_err() {
-        sqlx::query("ROLLBACK TO change")
-            .execute(&mut *conn)
-            .await?;
-    }
-    sqlx::query("RELEASE change").execute(&mut *conn).await?;
-    Ok(result)
-}
-
-/// Applies one change under the write lock: reads the session and whether this (client, seq)
-/// was applied before in one statement, merges, writes the session back and logs the change.
-async fn apply_one(
-    conn: &mut SqliteConnection,
-    pending: &PendingChange,
-) -> Result<ChangeOutcome, StoreError> {
-    let PendingChange { token, change, now } = pending;
-    let target = sqlx::query_as::<_, ChangeTargetRow>(concat!(
-        "SELECT ",
-        session_columns!(),
-        ", EXISTS (SELECT 1 FROM session_changes c \
-                   WHERE c.session_id = s.id AND c.client = ? AND c.seq = ?) AS applied \
-         FROM sessions s LEFT JOIN submissions sub ON sub.session_id = s.id \
-         WHERE s.token_hash = ?"
-    ))
-    .bind(&change.client)
-    .bind(change.seq)
-    .bind(&token.0[..])
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let mut session: Session = target.session.try_into()?;
-    if session.submitted_at.is_some() {
-        return Err(StoreError::Submitted);
-    }
-    if target.applied {
-        return Ok(ChangeOutcome {
-            session,
-            duplicate: true,
-        });
-    }
-
-    rows::advance(&mut session, change, *now);
-    sqlx::query(
-        "UPDATE sessions SET answers = ?, current_step = ?, revision = ?, updated_at = ? \
-         WHERE id = ?",
-    )
-    .bind(rows::answers_json(&session.answers))
-    .bind(session.current_step)
-    .bind(session.revision)
-    .bind(now)
-    .bind(session.id.0)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO session_changes \
-             (session_id, revision, client, seq, answers, current_step, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(session.id.0)
-    .bind(session.revision)
-    .bind(&change.client)
-    .bind(change.seq)
-    .bind(rows::answers_json(&change.answers))
-    .bind(change.current_step)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(ChangeOutcome {
-        session,
-        duplicate: false,
-    })
 }
