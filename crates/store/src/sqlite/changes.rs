@@ -75,7 +75,7 @@ impl SqliteChanges {
         // The same durability and rules as the store's other connections (see the module
         // `sqlite`): a commit returns once it is on the disk.
         conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;",
         )
         .map_err(database)?;
         let mode: String = conn
