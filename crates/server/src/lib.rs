@@ -83,7 +83,7 @@ impl App {
     }
 
     /// Serves on `listener` until `shutdown` completes, then stops accepting, lets requests in
-    /// flight finish, and returns.
+    /// flight finish, stops the background tasks, closes the store, and returns.
     pub async fn serve(
         mut self,
         listener: TcpListener,
@@ -106,6 +106,7 @@ impl App {
             self.state.clock.clone(),
             tasks_stopped,
         );
+        let store = self.state.store.clone();
         let router = router(self.state);
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
@@ -118,6 +119,9 @@ impl App {
         if let Err(error) = deliverer.await {
             tracing::error!(%error, task = maintenance::webhooks::deliverer::TASK_NAME, "background task failed");
         }
+        // Every request has been answered: the changes queued are applied, the file or the
+        // connections closed.
+        store.close().await;
         served
     }
 }

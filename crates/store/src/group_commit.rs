@@ -180,18 +180,25 @@ impl GroupCommit {
             reply,
         };
         if self.sender.send(job).await.is_err() {
-            return Err(StoreError::Database(sqlx::Error::PoolClosed));
+            return Err(StoreError::WriterStopped);
         }
         // A writer that went away without answering (its thread ended) may or may not have
         // committed the change: the caller answers "unavailable", and the client sends the
         // batch again, which is applied at most once.
-        answer
-            .await
-            .unwrap_or(Err(StoreError::Database(sqlx::Error::PoolClosed)))
+        answer.await.unwrap_or(Err(StoreError::WriterStopped))
+    }
+
+    /// Whether changes can be applied: an error once the writers have ended (their thread
+    /// stopped, or the store was closed), when every change would be refused.
+    pub(crate) fn check(&self) -> Result<(), StoreError> {
+        if self.sender.is_closed() {
+            return Err(StoreError::WriterStopped);
+        }
+        Ok(())
     }
 
     /// Stops taking changes, lets the writers finish the ones queued, and waits for them to
-    /// end. Changes queued after this are refused as `PoolClosed`.
+    /// end. Changes queued after this are refused as [`StoreError::WriterStopped`].
     pub(crate) async fn close(&self) {
         self.closing.send_replace(true);
         let finished = match self.finished.lock() {
@@ -467,6 +474,47 @@ mod tests {
             },
             now: 1_000 + seq,
         }
+    }
+
+    /// A backend whose batches panic, as a bug in the writer would.
+    struct Panics;
+
+    #[async_trait::async_trait]
+    impl ApplyBatch for Panics {
+        async fn apply_batch(
+            &self,
+            _batch: &[PendingChange],
+        ) -> Vec<Result<ChangeOutcome, StoreError>> {
+            panic!("a bug in the change writer");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_died_fails_the_check_and_its_changes() {
+        let writers = GroupCommit::start("test", Panics, 1, 8).expect("a writer thread");
+        assert!(writers.check().is_ok(), "the writer runs");
+        let change = pending(1, "tab", 1, json!({"a": 1}));
+        let result = writers.apply(&change.token, change.change, 1).await;
+        assert!(
+            matches!(&result, Err(error) if error.is_unavailable()),
+            "a change the writer dropped is refused as unavailable: {result:?}"
+        );
+        // The thread ends once its only writer is gone.
+        for _ in 0..100 {
+            if writers.check().is_err() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(matches!(writers.check(), Err(StoreError::WriterStopped)));
+    }
+
+    #[tokio::test]
+    async fn a_closed_writer_fails_the_check() {
+        let writers = GroupCommit::start("test", Panics, 1, 8).expect("a writer thread");
+        assert!(writers.check().is_ok());
+        writers.close().await;
+        assert!(writers.check().is_err());
     }
 
     fn found(sessions: Vec<(u8, Result<Session, StoreError>)>) -> Found {

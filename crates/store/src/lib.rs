@@ -77,8 +77,13 @@ pub trait Store: MaintenanceStore + WebhookStore + Send + Sync + 'static {
     /// Which backend this is, for logs and `/metrics` ("sqlite" or "postgres").
     fn backend(&self) -> &'static str;
 
-    /// Checks that the database answers (used by `/readyz`).
+    /// Checks that the database answers and that the change writer runs (used by `/readyz`).
+    /// A stopped change writer is [`StoreError::WriterStopped`].
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stops the change writer once the changes it has queued are applied, then closes every
+    /// connection, waiting for those in use. The store refuses work afterwards.
+    async fn close(&self);
 
     // ---- admin tokens -------------------------------------------------------------------
 

@@ -258,6 +258,10 @@ pub enum StoreError {
     /// Applying the schema migrations failed.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The change writer has stopped (the store was closed, or the writer's thread ended):
+    /// no change can be saved until the process restarts.
+    #[error("the change writer has stopped; changes cannot be saved")]
+    WriterStopped,
     /// Stored data could not be read back (for example answers that are not a JSON object).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -269,13 +273,14 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            StoreError::Database(
-                sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::WorkerCrashed
-                    | sqlx::Error::Tls(_)
-            )
+            StoreError::WriterStopped
+                | StoreError::Database(
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                        | sqlx::Error::Tls(_)
+                )
         )
     }
 }

@@ -198,8 +198,13 @@ impl Store for PostgresStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        self.changes.check()?;
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        PostgresStore::close(self).await;
     }
 
     async fn add_admin_token(&self, hash: TokenHash, now: Millis) -> Result<(), StoreError> {

@@ -305,8 +305,9 @@ fn parse_answers(text: &str, owner: impl FnOnce() -> String) -> Result<Answers, 
 
 /// Answers as they are stored: compact JSON text.
 pub(crate) fn answers_json(answers: &Answers) -> String {
-    // `Value`'s `Display` is its compact JSON form and cannot fail for a map of values.
-    Value::Object(answers.clone()).to_string()
+    // Serialising a map of JSON values cannot fail: its keys are strings, its values JSON.
+    serde_json::to_string(answers)
+        .unwrap_or_else(|error| unreachable!("answers are always JSON: {error}"))
 }
 
 /// Merges a change batch into a session's answers: a JSON `null` removes the answer, anything

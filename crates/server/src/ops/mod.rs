@@ -30,7 +30,7 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// `GET /readyz`: ready for traffic, meaning the store answers.
+/// `GET /readyz`: ready for traffic, meaning the store answers and can save autosaves.
 async fn readyz(State(state): State<AppState>) -> Response {
     if !state.maintenance.ready() {
         return (
@@ -41,6 +41,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(holdfast_store::StoreError::WriterStopped) => {
+            tracing::error!("not ready: the change writer has stopped");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the change writer has stopped\n",
+            )
+                .into_response()
+        }
         Err(error) => {
             tracing::warn!(%error, "not ready: the database does not answer");
             (

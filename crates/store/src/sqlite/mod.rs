@@ -129,7 +129,7 @@ impl SqliteStore {
     }
 
     /// Stops the change writer (the changes it has queued are applied first) and closes every
-    /// connection, waiting for those in use to be returned. The store answers `PoolClosed`
+    /// connection, waiting for those in use to be returned. The store answers `PoolClosed` or `WriterStopped`
     /// afterwards.
     pub async fn close(&self) {
         self.changes.close().await;
@@ -175,8 +175,13 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        self.changes.check()?;
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        SqliteStore::close(self).await;
     }
 
     async fn add_admin_token(&self, hash: TokenHash, now: Millis) -> Result<(), StoreError> {
