@@ -31,7 +31,7 @@ use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqlitePool;
 
-use super::BUSY_TIMEOUT;
+use super::{BUSY_TIMEOUT, WAL_CHECKPOINT_PAGES};
 use crate::group_commit::{self, ApplyBatch, BatchError, Found, PendingChange, Plan, fail_all};
 use crate::model::{ChangeOutcome, Session, StoreError, TokenHash};
 use crate::rows::{self, SessionRow};
@@ -74,9 +74,10 @@ impl SqliteChanges {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // The same durability and rules as the store's other connections (see the module
         // `sqlite`): a commit returns once it is on the disk.
-        conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;",
-        )
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+             PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};"
+        ))
         .map_err(database)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |row| row.get(0))

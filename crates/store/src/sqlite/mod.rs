@@ -41,6 +41,13 @@ use std::time::Duration;
 /// How long a connection waits for a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How many pages the WAL may grow to before the commit that passes it copies them into the
+/// database file (SQLite's `wal_autocheckpoint`; its default is 1,000). A checkpoint writes each
+/// page changed since the last one once, however often it changed: at 10,000 pages (about
+/// 40 MB of WAL) pages that many autosaves touch are copied far less often, and the commits
+/// that pay for a checkpoint are ten times rarer.
+const WAL_CHECKPOINT_PAGES: u32 = 10_000;
+
 /// How long a request waits for its turn at the single write connection.
 const WRITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -83,7 +90,8 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             // Temporary tables and statement journals (a batch's multi-row UPDATE and INSERT
             // need them) in memory, not in a file created and deleted per transaction.
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string());
 
         // The writer connects first: it creates the file and switches it to WAL before any
         // reader opens it.
