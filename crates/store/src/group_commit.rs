@@ -334,6 +334,25 @@ pub(crate) struct Found {
     pub(crate) applied: HashSet<(SessionId, String, i64)>,
 }
 
+/// The (session, client, seq) of each change of `batch` that names its client and seq and
+/// whose session was found: the keys to look up in the change log before applying the batch.
+/// A key that appears twice in the batch is given twice.
+pub(crate) fn replay_keys<'a>(
+    batch: &'a [PendingChange],
+    sessions: &'a HashMap<TokenHash, Result<Session, StoreError>>,
+) -> impl Iterator<Item = (SessionId, &'a str, i64)> + 'a {
+    batch.iter().filter_map(|pending| {
+        let (Some(Ok(session)), Some(client), Some(seq)) = (
+            sessions.get(&pending.token),
+            &pending.change.client,
+            pending.change.seq,
+        ) else {
+            return None;
+        };
+        Some((session.id, client.as_str(), seq))
+    })
+}
+
 /// One entry to append to a session's change log.
 pub(crate) struct LogEntry<'a> {
     /// The session.

@@ -696,16 +696,9 @@ async fn find_batch(conn: &mut PgConnection, batch: &[PendingChange]) -> Result<
     let mut ids = Vec::new();
     let mut clients = Vec::new();
     let mut seqs = Vec::new();
-    for pending in batch {
-        let (Some(Ok(session)), Some(client), Some(seq)) = (
-            sessions.get(&pending.token),
-            &pending.change.client,
-            pending.change.seq,
-        ) else {
-            continue;
-        };
-        ids.push(session.id.0);
-        clients.push(client.as_str());
+    for (session, client, seq) in group_commit::replay_keys(batch, &sessions) {
+        ids.push(session.0);
+        clients.push(client);
         seqs.push(seq);
     }
     let applied = if ids.is_empty() {

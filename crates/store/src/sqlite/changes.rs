@@ -243,30 +243,26 @@ fn find_batch(conn: &Connection, batch: &[PendingChange]) -> Result<Found, Store
         .map_err(database)?;
 
     let mut sessions: HashMap<TokenHash, Result<Session, StoreError>> = HashMap::new();
-    let mut applied = HashSet::new();
     for pending in batch {
-        if !sessions.contains_key(&pending.token) {
-            let row = session_of
-                .query_row([&pending.token.0[..]], session_row)
-                .optional()
-                .map_err(database)?;
-            if let Some(row) = row {
-                sessions.insert(pending.token.clone(), Session::try_from(row));
-            }
-        }
-        let (Some(Ok(session)), Some(client), Some(seq)) = (
-            sessions.get(&pending.token),
-            &pending.change.client,
-            pending.change.seq,
-        ) else {
+        if sessions.contains_key(&pending.token) {
             continue;
-        };
-        let key = (session.id, client.clone(), seq);
+        }
+        let row = session_of
+            .query_row([&pending.token.0[..]], session_row)
+            .optional()
+            .map_err(database)?;
+        if let Some(row) = row {
+            sessions.insert(pending.token.clone(), Session::try_from(row));
+        }
+    }
+    let mut applied = HashSet::new();
+    for (session, client, seq) in group_commit::replay_keys(batch, &sessions) {
+        let key = (session, client.to_owned(), seq);
         if applied.contains(&key) {
             continue;
         }
         let before: bool = applied_before
-            .query_row(params![session.id.0, client, seq], |row| row.get(0))
+            .query_row(params![session.0, client, seq], |row| row.get(0))
             .map_err(database)?;
         if before {
             applied.insert(key);
