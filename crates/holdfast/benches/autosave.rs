@@ -71,6 +71,9 @@ struct Phase {
     /// CPU seconds the server and this benchmark used during the phase, the warm-up's
     /// included (Linux only).
     cpu: Option<(f64, f64)>,
+    /// CPU seconds of the server's threads during the phase by thread name, the warm-up's
+    /// included (Linux only).
+    threads: Vec<(String, f64)>,
     /// Successful requests started after the warm-up.
     ok: u64,
     /// Failed requests (any time).
@@ -216,6 +219,46 @@ fn cpu_since(before: Option<(f64, f64)>, server: u32) -> Option<(f64, f64)> {
     let (server_before, client_before) = before?;
     let (server_after, client_after) = cpu_now(server)?;
     Some((server_after - server_before, client_after - client_before))
+}
+
+/// CPU seconds each named thread of a process has used so far, summed by name (Linux only):
+/// where the server spends its time (`tokio-rt-worker`, `change-writer`, …).
+fn thread_cpu(pid: u32) -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let tid = task.file_name();
+        let Some(tid) = tid.to_str() else {
+            continue;
+        };
+        let (Ok(name), Some(cpu)) = (
+            std::fs::read_to_string(task.path().join("comm")),
+            cpu_seconds(&format!("{pid}/task/{tid}")),
+        ) else {
+            continue;
+        };
+        *by_name.entry(name.trim().to_owned()).or_insert(0.0) += cpu;
+    }
+    by_name
+}
+
+/// The CPU each named thread used since a reading of [`thread_cpu`], busiest first.
+fn thread_cpu_since(
+    before: &std::collections::BTreeMap<String, f64>,
+    pid: u32,
+) -> Vec<(String, f64)> {
+    let mut used: Vec<(String, f64)> = thread_cpu(pid)
+        .into_iter()
+        .map(|(name, after)| {
+            let spent = after - before.get(&name).copied().unwrap_or(0.0);
+            (name, spent)
+        })
+        .filter(|(_, spent)| *spent > 0.0)
+        .collect();
+    used.sort_by(|a, b| b.1.total_cmp(&a.1));
+    used
 }
 
 fn client() -> reqwest::Client {
@@ -535,15 +578,19 @@ async fn main() -> anyhow::Result<()> {
     );
     let pid = server.child.id();
     let before = cpu_now(pid);
+    let threads = thread_cpu(pid);
     let mut ceiling = healthz(url.clone(), warmup, measure, args.connections)
         .await
         .sorted();
     ceiling.cpu = cpu_since(before, pid);
+    ceiling.threads = thread_cpu_since(&threads, pid);
     let before = cpu_now(pid);
+    let threads = thread_cpu(pid);
     let (saves, sessions) =
         autosave(url.clone(), sessions, warmup, measure, args.connections).await;
     let mut saves = saves.sorted();
     saves.cpu = cpu_since(before, pid);
+    saves.threads = thread_cpu_since(&threads, pid);
 
     println!(
         "{:<16} {:>10} {:>7} {:>10} {:>8} {:>8} {:>8}",
@@ -565,6 +612,24 @@ async fn main() -> anyhow::Result<()> {
     for (name, phase) in [("healthz", &ceiling), ("autosave", &saves)] {
         if let Some((server, client)) = phase.cpu_per_request() {
             println!("{name} CPU per request: server {server:.0} µs, benchmark {client:.0} µs");
+        }
+    }
+    let phase_seconds = (args.warmup + args.seconds) as f64;
+    for (name, phase) in [("healthz", &ceiling), ("autosave", &saves)] {
+        let threads: Vec<String> = phase
+            .threads
+            .iter()
+            .take(4)
+            .map(|(thread, spent)| {
+                format!(
+                    "{thread} {:.0} µs ({:.0} % of a core)",
+                    spent * 1e6 / phase.all.max(1) as f64,
+                    spent * 100.0 / phase_seconds
+                )
+            })
+            .collect();
+        if !threads.is_empty() {
+            println!("{name} server threads per request: {}", threads.join(", "));
         }
     }
     for (name, phase) in [("healthz", &ceiling), ("autosave", &saves)] {
