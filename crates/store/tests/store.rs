@@ -259,6 +259,7 @@ on_both_backends!(
     a_replayed_batch_is_applied_once,
     fifty_tabs_typing_at_once_lose_nothing,
     two_hundred_people_typing_at_once_each_keep_their_change,
+    other_writes_take_turns_with_a_stream_of_changes,
     a_refused_change_in_a_batch_fails_alone,
     a_change_the_database_refuses_fails_alone,
     a_submitted_session_takes_no_more_changes,
@@ -840,6 +841,82 @@ async fn type_at_once(
     let mut outcomes = typing.join_all().await;
     outcomes.sort_by_key(|(index, _)| *index);
     outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// While 32 people type without pause, sessions are created and one is submitted: the other
+/// writes get their turn between the change writer's batches (on SQLite the two write through
+/// different connections to one file), every write succeeds, and nobody's change is lost.
+async fn other_writes_take_turns_with_a_stream_of_changes(db: &TestDb) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let claim = claim_process(&*db.store).await;
+    for n in 1..=32 {
+        start(&*db.store, token(n), claim.id, json!({})).await;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let acknowledged = Arc::new(AtomicU64::new(0));
+    let mut typing = tokio::task::JoinSet::new();
+    for n in 1..=32 {
+        let (store, stop, acknowledged) = (
+            Arc::clone(&db.store),
+            Arc::clone(&stop),
+            Arc::clone(&acknowledged),
+        );
+        typing.spawn(async move {
+            let mut seq = 0;
+            while !stop.load(Ordering::Relaxed) {
+                seq += 1;
+                let change = typed("tab", seq, json!({ "count": seq }));
+                store
+                    .apply_change(&token(n), change, 4_000)
+                    .await
+                    .expect("every change is applied");
+                acknowledged.fetch_add(1, Ordering::Relaxed);
+            }
+            (n, seq)
+        });
+    }
+    while acknowledged.load(Ordering::Relaxed) < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    let before = acknowledged.load(Ordering::Relaxed);
+    for n in 101..=120 {
+        start(
+            &*db.store,
+            token(n),
+            claim.id,
+            json!({ "name": format!("person {n}") }),
+        )
+        .await;
+    }
+    let submitted = db
+        .store
+        .submit(
+            &token(101),
+            submission("S-101", "key-101", json!({"name": "person 101"})),
+            5_000,
+        )
+        .await
+        .expect("submitting while others type");
+    assert!(submitted.created);
+    let during = acknowledged.load(Ordering::Relaxed) - before;
+    stop.store(true, Ordering::Relaxed);
+
+    for (n, last) in typing.join_all().await {
+        let stored = db
+            .store
+            .session_by_token(&token(n))
+            .await
+            .expect("by token")
+            .expect("the session");
+        assert_eq!(stored.revision, last, "session {n} holds every change");
+        assert_eq!(stored.answers, answers(json!({ "count": last })));
+    }
+    assert!(
+        during > 0,
+        "the people went on typing while the other writes were made"
+    );
 }
 
 async fn two_hundred_people_typing_at_once_each_keep_their_change(db: &TestDb) {

@@ -1,7 +1,7 @@
 //! How the change writer applies autosaves to the SQLite file.
 //!
-//! The writer has a SQLite connection of its own, opened with `rusqlite` on the writer's thread
-//! and used only there, and applies each batch with prepared statements: a few microseconds
+//! The writer has a SQLite connection of its own, opened with `rusqlite` when the store opens
+//! and used only on the writer's thread, and applies each batch with prepared statements: a few microseconds
 //! per statement, with no thread to hand each statement to and no rows to encode for the trip.
 //! (Through `sqlx` every statement is a round trip to the connection's worker thread; at
 //! thousands of autosaves a second those round trips, and the JSON the rows travelled in, were
@@ -10,8 +10,9 @@
 //! Taking turns with the store's other writes: SQLite has one write lock per file, and the rest
 //! of the store writes through a pool of one `sqlx` connection, whose queue is fair. Before a
 //! batch the writer takes that pool's connection too — not to use it, but as its turn — and
-//! keeps it from one batch to the next while changes keep coming, for at most [`WRITE_LEASE`].
-//! Then it gives it back, and a request waiting to create a session or to submit goes next. So
+//! keeps it from one batch to the next while changes keep coming, until [`WRITE_LEASE`] has
+//! passed or no change is waiting. Then it gives it back, and a request waiting to create a
+//! session or to submit goes next. So
 //! the two connections never wait for each other on SQLite's lock (whose busy handler sleeps,
 //! and could starve a request behind a stream of batches); they queue.
 //!
@@ -54,8 +55,8 @@ pub(super) struct SqliteChanges {
     turn: SqlitePool,
     /// The turn, kept between batches while changes keep coming (see [`WRITE_LEASE`]).
     held: Mutex<Option<Turn>>,
-    /// The writer's own connection. Only the change writer's thread uses it; the mutex makes
-    /// that checkable.
+    /// The writer's own connection. Only the change writer's thread uses it; the mutex lets
+    /// the applier be shared with that thread all the same.
     conn: Mutex<Connection>,
 }
 
