@@ -3,9 +3,10 @@
 //! Durability: the file is in WAL mode with `synchronous = FULL`, so a commit that returned has
 //! reached the disk and survives a crash or a power loss.
 //!
-//! Concurrency: SQLite allows one writer at a time. Every write goes through a pool of exactly
-//! one connection (so writers of this process queue fairly instead of spinning on
-//! `SQLITE_BUSY`), and multi-statement writes run in `BEGIN IMMEDIATE` transactions, which take
+//! Concurrency: SQLite allows one writer at a time. Every write waits for its turn at a pool of
+//! exactly one connection (so writers of this process queue fairly instead of spinning on
+//! `SQLITE_BUSY`; the change writer holds that connection as its turn while it writes through
+//! its own), and multi-statement writes run in `BEGIN IMMEDIATE` transactions, which take
 //! the write lock up front: a transaction never has to upgrade a read lock, which is what
 //! deadlocks with other writers (for example a second process on the same file). Reads go
 //! through a separate pool and, thanks to WAL, never wait for the writer.
