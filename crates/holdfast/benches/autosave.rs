@@ -619,7 +619,8 @@ async fn main() -> anyhow::Result<()> {
         let threads: Vec<String> = phase
             .threads
             .iter()
-            .take(4)
+            // Threads that used at least 1 % of a core: the rest is noise.
+            .filter(|(_, spent)| spent / phase_seconds >= 0.01)
             .map(|(thread, spent)| {
                 format!(
                     "{thread} {:.0} µs ({:.0} % of a core)",
