@@ -201,7 +201,12 @@ fn apply_one_at_a_time(
                 if let Err(error) = savepoint.commit() {
                     return fail_all(batch, &database(error));
                 }
-                results.push(one.pop().unwrap_or(Err(StoreError::NotFound)));
+                // `apply_in` answers once per change it is given: here, once.
+                results.push(one.pop().unwrap_or_else(|| {
+                    Err(StoreError::Corrupt(
+                        "the change writer lost track of a change".to_owned(),
+                    ))
+                }));
             }
             // Dropping the savepoint rolls back what the change wrote.
             Err(error) => results.push(Err(error)),
