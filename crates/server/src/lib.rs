@@ -83,7 +83,8 @@ impl App {
     }
 
     /// Serves on `listener` until `shutdown` completes, then stops accepting, lets requests in
-    /// flight finish, stops the background tasks, closes the store, and returns.
+    /// flight finish, stops the background tasks, closes the store, and returns. Should the
+    /// store's change writer stop meanwhile, it does the same on its own and returns an error.
     pub async fn serve(
         mut self,
         listener: TcpListener,
@@ -108,6 +109,19 @@ impl App {
         );
         let store = self.state.store.clone();
         let router = router(self.state);
+        // A node whose change writer has stopped cannot save an answer: it stops too, with an
+        // error, so that whatever supervises it starts it again (the browsers keep every
+        // answer meanwhile and send it again).
+        let (writer_failed, writer_failure) = tokio::sync::oneshot::channel();
+        let watched = store.clone();
+        let shutdown = async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = change_writer_stopped(watched) => {
+                    let _ = writer_failed.send(());
+                }
+            }
+        };
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -122,7 +136,27 @@ impl App {
         // Every request has been answered: the changes queued are applied, the file or the
         // connections closed.
         store.close().await;
+        if writer_failure.await.is_ok() {
+            anyhow::bail!(
+                "the change writer stopped, so no answer could be saved; the server stopped \
+                 with it (see the error logged before) and can be started again"
+            );
+        }
         served
+    }
+}
+
+/// Resolves once the store's change writer has stopped (checked every second), which does
+/// not happen while the store is open unless the writer failed.
+async fn change_writer_stopped(store: Arc<dyn holdfast_store::Store>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(holdfast_store::StoreError::WriterStopped) = store.ping().await {
+            tracing::error!("the change writer has stopped: stopping the server");
+            return;
+        }
     }
 }
 

@@ -257,3 +257,43 @@ on_both_backends!(
         assert_eq!(lost, 0, "acknowledged changes were lost");
     }
 );
+
+on_both_backends!(
+    a_server_whose_change_writer_stops_stops_with_an_error,
+    |backend: Backend| async move {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = holdfast_server::Config::new(data.path());
+        config.database = backend.fresh_database().await;
+        config.demo = true;
+        let app = holdfast_server::App::build(config, Arc::new(holdfast_server::SystemClock))
+            .await
+            .unwrap();
+        let store = app.state().store.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        // Nobody asks this server to stop.
+        let serving = tokio::spawn(app.serve(listener, std::future::pending()));
+        let http = reqwest::Client::new();
+        let ready = http.get(format!("{url}/readyz")).send().await.unwrap();
+        assert_eq!(ready.status(), 200);
+
+        // The change writer stops (closing the store stops it as a failure would).
+        store.close().await;
+        let ready = http.get(format!("{url}/readyz")).send().await.unwrap();
+        assert_eq!(ready.status(), 503);
+        assert_eq!(
+            ready.text().await.unwrap(),
+            "not ready: the change writer has stopped\n"
+        );
+
+        // The server notices, stops by itself and says why.
+        let error = serving
+            .await
+            .unwrap()
+            .expect_err("the server stops with an error");
+        assert!(
+            error.to_string().contains("the change writer stopped"),
+            "{error:#}"
+        );
+    }
+);
