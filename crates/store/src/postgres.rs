@@ -585,9 +585,17 @@ impl PostgresChanges {
             return Ok(conn);
         }
         let mut conn = connect_once(&self.options).await?;
-        sqlx::query("SET synchronous_commit TO on")
-            .execute(&mut conn)
-            .await?;
+        // Plans made for this batch's values, every time. A connection lives long, and a
+        // prepared statement's generic plan is chosen after its first few runs by the table
+        // statistics of that moment: on a new database that says the change log is empty, and
+        // the plan it keeps reads the whole log for every batch as the log grows, until the
+        // next ANALYZE.
+        for setting in [
+            "SET synchronous_commit TO on",
+            "SET plan_cache_mode TO force_custom_plan",
+        ] {
+            sqlx::query(setting).execute(&mut conn).await?;
+        }
         Ok(conn)
     }
 
