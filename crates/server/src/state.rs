@@ -19,9 +19,13 @@ type CachedVersion = (ProcessVersion, Arc<Process>);
 /// session.
 const SESSION_VERSIONS_KEPT: usize = 65_536;
 
-/// Shared application state; cheap to clone.
+/// Shared application state: a handle to one [`Shared`], so that cloning it (axum does, for
+/// every extractor and middleware of every request) is one reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What every request handler shares.
+pub struct Shared {
     /// The store.
     pub store: Arc<dyn Store>,
     /// The deployment's configuration.
@@ -30,25 +34,33 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// This node's maintenance state (what it refuses, what it has in flight).
     pub maintenance: Arc<crate::maintenance::MaintenanceNode>,
-    definitions: Arc<RwLock<HashMap<VersionId, Arc<Process>>>>,
-    versions: Arc<RwLock<HashMap<VersionId, CachedVersion>>>,
+    definitions: RwLock<HashMap<VersionId, Arc<Process>>>,
+    versions: RwLock<HashMap<VersionId, CachedVersion>>,
     /// The version each recently seen session is on, by token hash. A session never changes
     /// version, so autosaves need not read the session before applying their change.
-    session_versions: Arc<RwLock<HashMap<TokenHash, VersionId>>>,
+    session_versions: RwLock<HashMap<TokenHash, VersionId>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     /// Puts the parts together.
     pub fn new(store: Arc<dyn Store>, config: Config, clock: Arc<dyn Clock>) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             maintenance: Arc::new(crate::maintenance::MaintenanceNode::new(&config)),
             config: Arc::new(config),
             clock,
-            definitions: Arc::default(),
-            versions: Arc::default(),
-            session_versions: Arc::default(),
-        }
+            definitions: RwLock::default(),
+            versions: RwLock::default(),
+            session_versions: RwLock::default(),
+        }))
     }
 
     /// The version of the session with this token hash, if this node has seen the session.
