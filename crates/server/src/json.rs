@@ -37,27 +37,34 @@ pub fn parse<T: DeserializeOwned>(body: &Bytes, default: Option<T>) -> Result<T,
             "the request body is empty; a JSON object is expected".to_owned(),
         ));
     }
+    // The whole body must be the one JSON value: trailing characters are refused too.
+    serde_json::from_slice(body).map_err(|error| explain::<T>(body, error))
+}
+
+/// What is wrong with a body that did not parse: a body that is not JSON is a 400; JSON of
+/// the wrong shape is a 422 naming where (it is parsed again, tracking the path, only then).
+fn explain<T: DeserializeOwned>(body: &Bytes, error: serde_json::Error) -> AppError {
+    use serde_json::error::Category;
+    if error.classify() != Category::Data {
+        return AppError::BadRequest(format!("the request body is not valid JSON: {error}"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        use serde_json::error::Category;
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        match inner.classify() {
-            Category::Data => {
-                let field = if path == "." { String::new() } else { path };
-                let message = strip_position(&inner.to_string());
-                AppError::Unprocessable {
-                    message: if field.is_empty() {
-                        format!("the JSON body does not have the expected shape: {message}")
-                    } else {
-                        format!("{field}: {message}")
-                    },
-                    problems: vec![Problem { field, message }],
-                }
-            }
-            _ => AppError::BadRequest(format!("the request body is not valid JSON: {inner}")),
-        }
-    })
+    let path = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(tracked) if tracked.path().to_string() != "." => tracked.path().to_string(),
+        _ => String::new(),
+    };
+    let message = strip_position(&error.to_string());
+    AppError::Unprocessable {
+        message: if path.is_empty() {
+            format!("the JSON body does not have the expected shape: {message}")
+        } else {
+            format!("{path}: {message}")
+        },
+        problems: vec![Problem {
+            field: path,
+            message,
+        }],
+    }
 }
 
 /// serde_json ends data errors with " at line 1 column 42", which means nothing to a client

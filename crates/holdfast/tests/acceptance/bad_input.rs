@@ -98,6 +98,24 @@ on_both_backends!(
             .await
             .unwrap();
         assert_eq!(response.status(), 400);
+        // A valid change followed by anything else is not a valid body either.
+        let response = server
+            .http()
+            .patch(format!("{}/api/v1/sessions/{token}", server.url))
+            .header("content-type", "application/json")
+            .body(r#"{"client": "tab-1", "seq": 1, "answers": {"full_name": "Eve"}} {"seq": 2}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("trailing characters"),
+            "{body}"
+        );
         let session = server.session(&token).await;
         assert_eq!(session["answers"], json!({"full_name": "Ada"}));
         assert_eq!(session["revision"], 0);
