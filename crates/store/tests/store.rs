@@ -257,6 +257,8 @@ on_both_backends!(
     a_session_starts_from_its_prefill,
     changes_merge_into_the_answers_and_are_logged,
     a_replayed_batch_is_applied_once,
+    batches_out_of_order_and_their_replays_are_each_applied_once,
+    a_change_made_behind_the_stores_back_is_built_on,
     fifty_tabs_typing_at_once_lose_nothing,
     two_hundred_people_typing_at_once_each_keep_their_change,
     other_writes_take_turns_with_a_stream_of_changes,
@@ -778,6 +780,96 @@ async fn a_replayed_batch_is_applied_once(db: &TestDb) {
     assert_eq!(replay.session.answers, answers(json!({"name": "Ada L."})));
     assert_eq!(replay.session.updated_at, 5_000);
 
+    let log = store.changes(session.id).await.expect("the change log");
+    assert_eq!(log.len(), 2);
+}
+
+async fn batches_out_of_order_and_their_replays_are_each_applied_once(db: &TestDb) {
+    let store = &*db.store;
+    let claim = claim_process(store).await;
+    let session = start(store, token(1), claim.id, json!({})).await;
+    let session_token = token(1);
+    let send = |client: &'static str, seq: i64| {
+        store.apply_change(
+            &session_token,
+            typed(client, seq, json!({ format!("{client}-{seq}"): seq })),
+            4_000 + seq,
+        )
+    };
+    // In order, then a gap (5 overtook 4), then the late 4, then replays of both and of an
+    // early one, then the next; a second tab numbers its own batches from 1.
+    let mut duplicates = Vec::new();
+    for (client, seq) in [
+        ("tab-a", 1),
+        ("tab-a", 2),
+        ("tab-a", 3),
+        ("tab-a", 5),
+        ("tab-a", 4),
+        ("tab-a", 4),
+        ("tab-a", 5),
+        ("tab-a", 2),
+        ("tab-b", 1),
+        ("tab-a", 6),
+        ("tab-b", 1),
+    ] {
+        let outcome = send(client, seq).await.expect("the batch");
+        duplicates.push(outcome.duplicate);
+    }
+    assert_eq!(
+        duplicates,
+        [
+            false, false, false, false, false, true, true, true, false, false, true
+        ]
+    );
+    let log = store.changes(session.id).await.expect("the change log");
+    let applied: Vec<(Option<&str>, Option<i64>, i64)> = log
+        .iter()
+        .map(|record| (record.client.as_deref(), record.seq, record.revision))
+        .collect();
+    assert_eq!(
+        applied,
+        [
+            (Some("tab-a"), Some(1), 1),
+            (Some("tab-a"), Some(2), 2),
+            (Some("tab-a"), Some(3), 3),
+            (Some("tab-a"), Some(5), 4),
+            (Some("tab-a"), Some(4), 5),
+            (Some("tab-b"), Some(1), 6),
+            (Some("tab-a"), Some(6), 7),
+        ]
+    );
+    let stored = store
+        .session_by_token(&token(1))
+        .await
+        .expect("by token")
+        .expect("the session");
+    assert_eq!(stored.revision, 7);
+    assert_eq!(stored.answers.len(), 7);
+}
+
+async fn a_change_made_behind_the_stores_back_is_built_on(db: &TestDb) {
+    let store = &*db.store;
+    let claim = claim_process(store).await;
+    let session = start(store, token(1), claim.id, json!({})).await;
+    store
+        .apply_change(&token(1), typed("tab-a", 1, json!({"name": "Ada"})), 4_000)
+        .await
+        .expect("a change");
+    // Another process (an operator's repair) corrects the session directly, after the store
+    // wrote it and without a word to it.
+    db.execute(r#"UPDATE sessions SET answers = '{"name": "Ada", "email": "ada@example.org"}'"#)
+        .await;
+
+    let next = store
+        .apply_change(&token(1), typed("tab-a", 2, json!({"phone": "123"})), 5_000)
+        .await
+        .expect("the next batch");
+    assert!(!next.duplicate);
+    assert_eq!(next.session.revision, 2);
+    assert_eq!(
+        next.session.answers,
+        answers(json!({"name": "Ada", "email": "ada@example.org", "phone": "123"}))
+    );
     let log = store.changes(session.id).await.expect("the change log");
     assert_eq!(log.len(), 2);
 }

@@ -17,10 +17,11 @@
 //! and could starve a request behind a stream of batches); they queue.
 //!
 //! Each batch runs in a `BEGIN IMMEDIATE` transaction: it reads every session of the batch and
-//! which of its (client, seq) were applied before, decides every change in memory
-//! ([`group_commit::plan`]), writes the sessions back and appends the change log, and commits
-//! once. Should a statement fail, the batch is rolled back and applied again one change at a
-//! time, each in a savepoint of its own, so the change that cannot be applied fails alone.
+//! which of its (client, seq) were applied before (unless it knows them from the batches it
+//! committed before, and nothing else has written since: module `known`), decides every change
+//! in memory ([`group_commit::plan`]), writes the sessions back and appends the change log, and
+//! commits once. Should a statement fail, the batch is rolled back and applied again one change
+//! at a time, each in a savepoint of its own, so the change that cannot be applied fails alone.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -32,9 +33,10 @@ use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqlitePool;
 
+use super::known::Known;
 use super::{BUSY_TIMEOUT, WAL_CHECKPOINT_PAGES};
 use crate::group_commit::{self, ApplyBatch, BatchError, Found, PendingChange, Plan, fail_all};
-use crate::model::{ChangeOutcome, Session, StoreError, TokenHash};
+use crate::model::{ChangeOutcome, Session, SessionId, StoreError, TokenHash};
 use crate::rows::{self, SessionRow};
 
 /// The most changes the change writer commits in one transaction. The write lock is held for
@@ -46,7 +48,7 @@ pub(super) const MAX_BATCH: usize = 256;
 /// long; the writer gives it back as soon as it runs out of changes.
 const WRITE_LEASE: Duration = Duration::from_millis(10);
 
-/// Prepared statements kept per connection: the batch's five, with room to spare.
+/// Prepared statements kept per connection: the batch's seven, with room to spare.
 const STATEMENT_CACHE: usize = 16;
 
 /// The change writer's access to the database file.
@@ -55,9 +57,16 @@ pub(super) struct SqliteChanges {
     turn: SqlitePool,
     /// The turn, kept between batches while changes keep coming (see [`WRITE_LEASE`]).
     held: Mutex<Option<Turn>>,
-    /// The writer's own connection. Only the change writer's thread uses it; the mutex lets
-    /// the applier be shared with that thread all the same.
-    conn: Mutex<Connection>,
+    /// The writer's own connection, and what it knows of the sessions it wrote last. Only the
+    /// change writer's thread uses them; the mutex lets the applier be shared with that thread
+    /// all the same.
+    conn: Mutex<Writer>,
+}
+
+/// The change writer's connection and its knowledge of recently written sessions.
+struct Writer {
+    conn: Connection,
+    known: Known,
 }
 
 /// The write pool's connection, held by the change writer since a moment.
@@ -92,7 +101,10 @@ impl SqliteChanges {
         Ok(SqliteChanges {
             turn,
             held: Mutex::new(None),
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Writer {
+                conn,
+                known: Known::default(),
+            }),
         })
     }
 
@@ -128,17 +140,22 @@ impl SqliteChanges {
     }
 
     fn apply(&self, batch: &[PendingChange]) -> Vec<Result<ChangeOutcome, StoreError>> {
-        let mut conn = match self.conn.lock() {
-            Ok(conn) => conn,
+        let mut writer = match self.conn.lock() {
+            Ok(writer) => writer,
             Err(poisoned) => poisoned.into_inner(),
         };
-        match apply_together(&mut conn, batch) {
+        let Writer { conn, known } = &mut *writer;
+        match apply_together(conn, known, batch) {
             Ok(results) => results,
             Err(BatchError::Applying(error)) => {
+                known.forget();
                 tracing::warn!(%error, changes = batch.len(), "a batch of changes failed; applying them one at a time");
-                apply_one_at_a_time(&mut conn, batch)
+                apply_one_at_a_time(conn, batch)
             }
-            Err(BatchError::Transaction(error)) => fail_all(batch, &error),
+            Err(BatchError::Transaction(error)) => {
+                known.forget();
+                fail_all(batch, &error)
+            }
         }
     }
 }
@@ -163,10 +180,12 @@ impl ApplyBatch for SqliteChanges {
     }
 }
 
-/// The fast way: read everything the batch needs, decide in memory, write everything back,
-/// commit once.
+/// The fast way: read everything the batch needs (what `known` does not know already), decide
+/// in memory, write everything back, commit once, and remember what was committed. On an error
+/// the caller must make `known` forget.
 fn apply_together(
     conn: &mut Connection,
+    known: &mut Known,
     batch: &[PendingChange],
 ) -> Result<Vec<Result<ChangeOutcome, StoreError>>, BatchError> {
     // The write lock is taken up front and held to the commit: nothing changes between what
@@ -174,9 +193,37 @@ fn apply_together(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|error| BatchError::Transaction(database(error)))?;
-    let results = apply_in(&tx, batch).map_err(BatchError::Applying)?;
+    let data_version: i64 = tx
+        .prepare_cached("PRAGMA data_version")
+        .and_then(|mut pragma| pragma.query_row([], |row| row.get(0)))
+        .map_err(|error| BatchError::Transaction(database(error)))?;
+    known.check(data_version);
+    let found = find_batch(&tx, batch, Some(known)).map_err(BatchError::Applying)?;
+    let token_of: HashMap<SessionId, TokenHash> = found
+        .sessions
+        .iter()
+        .filter_map(|(token, session)| Some((session.as_ref().ok()?.id, token.clone())))
+        .collect();
+    let plan = group_commit::plan(batch, found);
+    write_batch(&tx, &plan).map_err(BatchError::Applying)?;
     tx.commit()
         .map_err(|error| BatchError::Transaction(database(error)))?;
+
+    let Plan {
+        results,
+        sessions,
+        log,
+    } = plan;
+    for entry in &log {
+        if let (Some(client), Some(seq)) = (&entry.change.client, entry.change.seq) {
+            known.committed_seq(entry.session, client, seq);
+        }
+    }
+    for session in sessions {
+        if let Some(token) = token_of.get(&session.id) {
+            known.committed_session(token.clone(), session);
+        }
+    }
     Ok(results)
 }
 
@@ -225,14 +272,19 @@ fn apply_in(
     conn: &Connection,
     batch: &[PendingChange],
 ) -> Result<Vec<Result<ChangeOutcome, StoreError>>, StoreError> {
-    let found = find_batch(conn, batch)?;
+    let found = find_batch(conn, batch, None)?;
     let plan = group_commit::plan(batch, found);
     write_batch(conn, &plan)?;
     Ok(plan.results)
 }
 
-/// Reads the sessions of a batch and which of its (client, seq) were applied before.
-fn find_batch(conn: &Connection, batch: &[PendingChange]) -> Result<Found, StoreError> {
+/// Reads the sessions of a batch and which of its (client, seq) were applied before; what
+/// `known` knows is taken from it instead (see [`Known`]).
+fn find_batch(
+    conn: &Connection,
+    batch: &[PendingChange],
+    mut known: Option<&mut Known>,
+) -> Result<Found, StoreError> {
     let mut session_of = conn
         .prepare_cached(concat!(
             "SELECT ",
@@ -247,10 +299,23 @@ fn find_batch(conn: &Connection, batch: &[PendingChange]) -> Result<Found, Store
              WHERE session_id = ?1 AND client = ?2 AND seq = ?3)",
         )
         .map_err(database)?;
+    let mut highest_seq = conn
+        .prepare_cached(
+            "SELECT MAX(seq) FROM session_changes \
+             WHERE session_id = ?1 AND client = ?2 AND seq IS NOT NULL",
+        )
+        .map_err(database)?;
 
     let mut sessions: HashMap<TokenHash, Result<Session, StoreError>> = HashMap::new();
     for pending in batch {
         if sessions.contains_key(&pending.token) {
+            continue;
+        }
+        if let Some(session) = known
+            .as_mut()
+            .and_then(|known| known.take_session(&pending.token))
+        {
+            sessions.insert(pending.token.clone(), Ok(session));
             continue;
         }
         let row = session_of
@@ -266,6 +331,22 @@ fn find_batch(conn: &Connection, batch: &[PendingChange]) -> Result<Found, Store
         let key = (session, client.to_owned(), seq);
         if applied.contains(&key) {
             continue;
+        }
+        if let Some(known) = known.as_mut() {
+            let highest = match known.highest_seq(session, client) {
+                Some(highest) => highest,
+                None => {
+                    let highest: Option<i64> = highest_seq
+                        .query_row(params![session.0, client], |row| row.get(0))
+                        .map_err(database)?;
+                    known.set_highest_seq(session, client, highest);
+                    highest
+                }
+            };
+            if highest.is_none_or(|highest| seq > highest) {
+                // Above everything this client has had applied: new.
+                continue;
+            }
         }
         let before: bool = applied_before
             .query_row(params![session.0, client, seq], |row| row.get(0))

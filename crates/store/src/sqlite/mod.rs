@@ -16,6 +16,7 @@
 //! own that takes turns with the write pool (see [`changes`]).
 
 mod changes;
+mod known;
 
 use crate::Store;
 use crate::group_commit::GroupCommit;
