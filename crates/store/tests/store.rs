@@ -342,6 +342,15 @@ async fn start(store: &dyn Store, token: TokenHash, version: VersionId, prefill:
         .expect("creating a session")
 }
 
+/// The session with this token, as the store holds it now.
+async fn stored(store: &dyn Store, token: &TokenHash) -> Session {
+    store
+        .session_by_token(token)
+        .await
+        .expect("by token")
+        .expect("the session")
+}
+
 fn typed(client: &str, seq: i64, set: Value) -> Change {
     Change {
         client: Some(client.to_owned()),
@@ -696,11 +705,7 @@ async fn changes_merge_into_the_answers_and_are_logged(db: &TestDb) {
     assert_eq!(third.session.revision, 4);
     assert_eq!(third.session.current_step, 1, "the step stays where it was");
 
-    let stored = store
-        .session_by_token(&token(1))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let stored = stored(store, &token(1)).await;
     assert_eq!(stored, third.session);
 
     assert_eq!(
@@ -838,11 +843,7 @@ async fn batches_out_of_order_and_their_replays_are_each_applied_once(db: &TestD
             (Some("tab-a"), Some(6), 7),
         ]
     );
-    let stored = store
-        .session_by_token(&token(1))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let stored = stored(store, &token(1)).await;
     assert_eq!(stored.revision, 7);
     assert_eq!(stored.answers.len(), 7);
 }
@@ -896,12 +897,7 @@ async fn fifty_tabs_typing_at_once_lose_nothing(db: &TestDb) {
         assert!(!outcome.duplicate);
     }
 
-    let stored = db
-        .store
-        .session_by_token(&token(1))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let stored = stored(&*db.store, &token(1)).await;
     assert_eq!(stored.revision, 50);
     for i in 0..50_i64 {
         assert_eq!(stored.answers.get(&format!("field_{i}")), Some(&json!(i)));
@@ -996,12 +992,7 @@ async fn other_writes_take_turns_with_a_stream_of_changes(db: &TestDb) {
     stop.store(true, Ordering::Relaxed);
 
     for (n, last) in typing.join_all().await {
-        let stored = db
-            .store
-            .session_by_token(&token(n))
-            .await
-            .expect("by token")
-            .expect("the session");
+        let stored = stored(&*db.store, &token(n)).await;
         assert_eq!(stored.revision, last, "session {n} holds every change");
         assert_eq!(stored.answers, answers(json!({ "count": last })));
     }
@@ -1038,12 +1029,7 @@ async fn two_hundred_people_typing_at_once_each_keep_their_change(db: &TestDb) {
             outcome.session.answers,
             answers(json!({ "name": format!("person {n}") }))
         );
-        let stored = db
-            .store
-            .session_by_token(&token(n))
-            .await
-            .expect("by token")
-            .expect("the session");
+        let stored = stored(&*db.store, &token(n)).await;
         assert_eq!(
             stored, outcome.session,
             "what was answered is what is stored"
@@ -1099,19 +1085,11 @@ async fn a_refused_change_in_a_batch_fails_alone(db: &TestDb) {
         "one of session 7's two identical batches is a replay"
     );
     for n in 1..=39 {
-        let stored = store
-            .session_by_token(&token(n))
-            .await
-            .expect("by token")
-            .expect("the session");
+        let stored = stored(store, &token(n)).await;
         assert_eq!(stored.revision, 1);
         assert_eq!(stored.answers, answers(json!({"name": n})));
     }
-    let submitted = store
-        .session_by_token(&token(40))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let submitted = stored(store, &token(40)).await;
     assert_eq!(submitted.revision, 0);
 }
 
@@ -1167,11 +1145,7 @@ async fn a_change_the_database_refuses_fails_alone(db: &TestDb) {
         }
     }
     for n in 1..=30 {
-        let stored = store
-            .session_by_token(&token(n))
-            .await
-            .expect("by token")
-            .expect("the session");
+        let stored = stored(store, &token(n)).await;
         assert_eq!(stored.answers, answers(json!({"name": n})));
         let log = store.changes(stored.id).await.expect("the change log");
         assert_eq!(log.len(), 1, "only the good change is logged");
@@ -1202,11 +1176,7 @@ async fn a_submitted_session_takes_no_more_changes(db: &TestDb) {
         .apply_change(&token(1), typed("tab-a", 2, json!({"name": "Eve"})), 6_000)
         .await;
     assert!(matches!(late, Err(StoreError::Submitted)), "got {late:?}");
-    let stored = store
-        .session_by_token(&token(1))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let stored = stored(store, &token(1)).await;
     assert_eq!(stored.answers, answers(json!({"name": "Ada"})));
     assert_eq!(stored.revision, 1);
 }
@@ -1243,11 +1213,7 @@ async fn a_session_is_submitted_once(db: &TestDb) {
     assert!(!again.created);
     assert_eq!(again.submission, first.submission);
 
-    let session = store
-        .session_by_token(&token(1))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let session = stored(store, &token(1)).await;
     assert_eq!(session.submitted_at, Some(5_000));
     assert_eq!(session.submission_id.as_deref(), Some("S-1"));
 
@@ -1268,11 +1234,7 @@ async fn a_session_is_submitted_once(db: &TestDb) {
         matches!(taken, Err(StoreError::Conflict(_))),
         "got {taken:?}"
     );
-    let unsubmitted = store
-        .session_by_token(&token(2))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let unsubmitted = stored(store, &token(2)).await;
     assert_eq!(unsubmitted.submitted_at, None);
 }
 
@@ -1385,11 +1347,7 @@ async fn reopening_applies_no_migration_twice(db: &TestDb) {
         db.count("SELECT COUNT(*) FROM _sqlx_migrations").await,
         migrations
     );
-    let session = second
-        .session_by_token(&token(1))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let session = stored(&*second, &token(1)).await;
     assert_eq!(session.answers, answers(json!({"name": "Ada"})));
 
     // Both see each other's writes.
@@ -1401,11 +1359,7 @@ async fn reopening_applies_no_migration_twice(db: &TestDb) {
         )
         .await
         .expect("a change through the second store");
-    let seen = third
-        .session_by_token(&token(1))
-        .await
-        .expect("by token")
-        .expect("the session");
+    let seen = stored(&*third, &token(1)).await;
     assert_eq!(
         seen.answers,
         answers(json!({"name": "Ada", "city": "London"}))
@@ -1546,11 +1500,7 @@ async fn closing_the_store_applies_the_queued_changes_and_acknowledges_nothing_a
     // silently.
     let reopened = SqliteStore::open(&path).await.expect("reopening");
     for (n, seq, outcome) in outcomes {
-        let session = reopened
-            .session_by_token(&token(n))
-            .await
-            .expect("by token")
-            .expect("the session");
+        let session = stored(&reopened, &token(n)).await;
         let log = reopened.changes(session.id).await.expect("the change log");
         assert_eq!(session.revision, i64::try_from(log.len()).expect("a count"));
         match outcome {
