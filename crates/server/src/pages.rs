@@ -281,6 +281,14 @@ pub struct StepPage {
     pub fields_json: String,
     /// A fresh key sent with Submit, so that a repeated Submit cannot submit twice.
     pub idempotency_key: String,
+    /// The ids of the fields whose answer was changed elsewhere while the person's page was
+    /// open, as a JSON array, for the page script (the page shows the person's answer, and the
+    /// other value in the field's error).
+    pub conflicts_json: String,
+    /// The ids of the fields shown with what the person posted rather than the stored answer
+    /// (it could not be read, or it conflicts), as a JSON array: the page script must not take
+    /// them for typing.
+    pub shown_json: String,
 }
 
 /// Renders the step page.

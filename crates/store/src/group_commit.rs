@@ -37,8 +37,8 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
+use crate::merge;
 use crate::model::{Change, ChangeOutcome, Millis, Session, SessionId, StoreError, TokenHash};
-use crate::rows;
 
 /// How many changes may wait for a writer before callers wait to queue theirs.
 const QUEUE_CAPACITY: usize = 4096;
@@ -410,12 +410,13 @@ pub(crate) fn plan<'a>(batch: &'a [PendingChange], found: Found) -> Plan<'a> {
         };
         if key.as_ref().is_some_and(|key| applied.contains(key)) {
             results.push(Ok(ChangeOutcome {
+                conflicts: merge::conflicts(session, change),
                 session: session.clone(),
                 duplicate: true,
             }));
             continue;
         }
-        rows::advance(session, change, *now);
+        merge::apply(session, change, *now);
         log.push(LogEntry {
             session: session.id,
             revision: session.revision,
@@ -429,6 +430,7 @@ pub(crate) fn plan<'a>(batch: &'a [PendingChange], found: Found) -> Plan<'a> {
             changed.push(token.clone());
         }
         results.push(Ok(ChangeOutcome {
+            conflicts: merge::conflicts(session, change),
             session: session.clone(),
             duplicate: false,
         }));
@@ -473,6 +475,7 @@ mod tests {
             org_id: OrgId(1),
             version_id: VersionId(1),
             answers: Answers::new(),
+            writes: crate::merge::FieldWrites::new(),
             current_step: 0,
             revision: 0,
             created_at: 0,
@@ -488,6 +491,7 @@ mod tests {
             change: Change {
                 client: Some(client.to_owned()),
                 seq: Some(seq),
+                base: None,
                 answers: answers(set),
                 current_step: None,
             },

@@ -14,6 +14,7 @@
 
 mod group_commit;
 pub mod maintenance;
+pub mod merge;
 mod model;
 mod postgres;
 mod rows;
@@ -21,6 +22,7 @@ mod sqlite;
 
 pub use maintenance::MaintenanceStore;
 pub use maintenance::webhooks::WebhookStore;
+pub use merge::{FieldWrite, FieldWrites};
 pub use model::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

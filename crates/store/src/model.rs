@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::merge::FieldWrites;
+
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
@@ -149,6 +151,8 @@ pub struct Session {
     pub version_id: VersionId,
     /// Current answers.
     pub answers: Answers,
+    /// Who last wrote each answer, at which revision: what the merge rule decides by.
+    pub writes: FieldWrites,
     /// Index of the step the person is on.
     pub current_step: i64,
     /// Counts applied changes: 0 at creation, +1 per applied batch.
@@ -170,6 +174,10 @@ pub struct Change {
     pub client: Option<String>,
     /// That client's sequence number for this batch, if it numbers its batches.
     pub seq: Option<i64>,
+    /// The session revision the client's view of these answers was made on (`None`: the
+    /// client names none, as if it had seen revision 0). An answer someone else changed
+    /// after it is not replaced: see [`crate::merge`].
+    pub base: Option<i64>,
     /// Answers to set; a JSON `null` removes the answer.
     pub answers: Answers,
     /// The step the person is now on, if it changed.
@@ -183,6 +191,10 @@ pub struct ChangeOutcome {
     pub session: Session,
     /// True if this client's batch with this sequence number had been applied already.
     pub duplicate: bool,
+    /// The fields of the change that the session does not hold as the change set them,
+    /// because another writer changed them after the change's base (see [`crate::merge`]).
+    /// Empty when everything was applied.
+    pub conflicts: Vec<String>,
 }
 
 /// One entry of a session's append-only change log.
@@ -194,6 +206,8 @@ pub struct ChangeRecord {
     pub client: Option<String>,
     /// The client's sequence number, if any.
     pub seq: Option<i64>,
+    /// The revision the batch was made on, if it named one.
+    pub base: Option<i64>,
     /// The answers the batch set (null = removed).
     pub answers: Answers,
     /// The step set by the batch, if any.

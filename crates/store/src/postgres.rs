@@ -32,7 +32,7 @@ use crate::rows::{
     SubmitTarget, VersionRow, VersionSummaryRow, change_select, org_select, session_columns,
     session_select, submission_select, submit_target_select, version_select,
 };
-use crate::{Store, redact_url};
+use crate::{Store, merge, redact_url};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
@@ -406,6 +406,7 @@ impl Store for PostgresStore {
             org_id: OrgId(org_id),
             version_id: new.version,
             answers: new.answers,
+            writes: crate::merge::FieldWrites::new(),
             current_step: 0,
             revision: 0,
             created_at: now,
@@ -741,15 +742,17 @@ async fn write_batch(conn: &mut PgConnection, plan: &Plan<'_>) -> Result<(), Sto
     sqlx::query(
         "WITH updated AS ( \
              UPDATE sessions s SET answers = u.answers, current_step = u.current_step, \
-                 revision = u.revision, updated_at = u.updated_at \
-             FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) \
-                  AS u (id, answers, current_step, revision, updated_at) \
+                 revision = u.revision, updated_at = u.updated_at, \
+                 field_writes = u.field_writes \
+             FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], \
+                         $6::text[]) \
+                  AS u (id, answers, current_step, revision, updated_at, field_writes) \
              WHERE s.id = u.id \
          ) \
          INSERT INTO session_changes \
-             (session_id, revision, client, seq, answers, current_step, created_at) \
-         SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::bigint[], \
-                              $10::text[], $11::bigint[], $12::bigint[])",
+             (session_id, revision, client, seq, base, answers, current_step, created_at) \
+         SELECT * FROM unnest($7::bigint[], $8::bigint[], $9::text[], $10::bigint[], \
+                              $11::bigint[], $12::text[], $13::bigint[], $14::bigint[])",
     )
     .bind(sessions.iter().map(|s| s.id.0).collect::<Vec<_>>())
     .bind(
@@ -761,6 +764,12 @@ async fn write_batch(conn: &mut PgConnection, plan: &Plan<'_>) -> Result<(), Sto
     .bind(sessions.iter().map(|s| s.current_step).collect::<Vec<_>>())
     .bind(sessions.iter().map(|s| s.revision).collect::<Vec<_>>())
     .bind(sessions.iter().map(|s| s.updated_at).collect::<Vec<_>>())
+    .bind(
+        sessions
+            .iter()
+            .map(|s| merge::writes_json(&s.writes))
+            .collect::<Vec<_>>(),
+    )
     .bind(log.iter().map(|e| e.session.0).collect::<Vec<_>>())
     .bind(log.iter().map(|e| e.revision).collect::<Vec<_>>())
     .bind(
@@ -769,6 +778,7 @@ async fn write_batch(conn: &mut PgConnection, plan: &Plan<'_>) -> Result<(), Sto
             .collect::<Vec<_>>(),
     )
     .bind(log.iter().map(|e| e.change.seq).collect::<Vec<_>>())
+    .bind(log.iter().map(|e| e.change.base).collect::<Vec<_>>())
     .bind(
         log.iter()
             .map(|e| rows::answers_json(&e.change.answers))
@@ -840,39 +850,43 @@ async fn apply_one(
         .await?;
         if applied.is_some() {
             return Ok(ChangeOutcome {
+                conflicts: merge::conflicts(&session, change),
                 session,
                 duplicate: true,
             });
         }
     }
 
-    rows::advance(&mut session, change, *now);
+    merge::apply(&mut session, change, *now);
     sqlx::query(
-        "UPDATE sessions SET answers = $1, current_step = $2, revision = $3, updated_at = $4 \
-         WHERE id = $5",
+        "UPDATE sessions SET answers = $1, current_step = $2, revision = $3, updated_at = $4, \
+         field_writes = $5 WHERE id = $6",
     )
     .bind(rows::answers_json(&session.answers))
     .bind(session.current_step)
     .bind(session.revision)
     .bind(now)
+    .bind(merge::writes_json(&session.writes))
     .bind(session.id.0)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
         "INSERT INTO session_changes \
-             (session_id, revision, client, seq, answers, current_step, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             (session_id, revision, client, seq, base, answers, current_step, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(session.id.0)
     .bind(session.revision)
     .bind(&change.client)
     .bind(change.seq)
+    .bind(change.base)
     .bind(rows::answers_json(&change.answers))
     .bind(change.current_step)
     .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(ChangeOutcome {
+        conflicts: merge::conflicts(&session, change),
         session,
         duplicate: false,
     })

@@ -6,8 +6,8 @@
 //! backend's module.
 
 use crate::model::{
-    Answers, Change, ChangeRecord, Millis, Org, OrgId, ProcessId, ProcessSummary, ProcessVersion,
-    Session, SessionId, StoreError, Submission, TokenHash, VersionId, VersionSummary,
+    Answers, ChangeRecord, Org, OrgId, ProcessId, ProcessSummary, ProcessVersion, Session,
+    SessionId, StoreError, Submission, TokenHash, VersionId, VersionSummary,
 };
 use serde_json::Value;
 
@@ -38,7 +38,8 @@ pub(crate) use version_select;
 macro_rules! session_columns {
     () => {
         "s.id, s.org_id, s.version_id, s.answers, s.current_step, s.revision, \
-         s.created_at, s.updated_at, s.submitted_at, sub.public_id AS submission_id"
+         s.created_at, s.updated_at, s.submitted_at, sub.public_id AS submission_id, \
+         s.field_writes"
     };
 }
 pub(crate) use session_columns;
@@ -83,7 +84,7 @@ pub(crate) use submission_select;
 /// The change log columns, for [`ChangeRow`].
 macro_rules! change_select {
     () => {
-        "SELECT revision, client, seq, answers, current_step, created_at FROM session_changes"
+        "SELECT revision, client, seq, base, answers, current_step, created_at FROM session_changes"
     };
 }
 pub(crate) use change_select;
@@ -187,6 +188,7 @@ pub(crate) struct SessionRow {
     pub(crate) updated_at: i64,
     pub(crate) submitted_at: Option<i64>,
     pub(crate) submission_id: Option<String>,
+    pub(crate) field_writes: String,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -198,6 +200,12 @@ impl TryFrom<SessionRow> for Session {
             org_id: OrgId(row.org_id),
             version_id: VersionId(row.version_id),
             answers: parse_answers(&row.answers, || format!("session {}", row.id))?,
+            writes: crate::merge::parse_writes(&row.field_writes).map_err(|error| {
+                StoreError::Corrupt(format!(
+                    "the answer writes of session {} are not valid: {error}",
+                    row.id
+                ))
+            })?,
             current_step: row.current_step,
             revision: row.revision,
             created_at: row.created_at,
@@ -231,6 +239,7 @@ pub(crate) struct ChangeRow {
     revision: i64,
     client: Option<String>,
     seq: Option<i64>,
+    base: Option<i64>,
     answers: String,
     current_step: Option<i64>,
     created_at: i64,
@@ -245,6 +254,7 @@ impl TryFrom<ChangeRow> for ChangeRecord {
             revision: row.revision,
             client: row.client,
             seq: row.seq,
+            base: row.base,
             current_step: row.current_step,
             created_at: row.created_at,
         })
@@ -310,30 +320,6 @@ pub(crate) fn answers_json(answers: &Answers) -> String {
         .unwrap_or_else(|error| unreachable!("answers are always JSON: {error}"))
 }
 
-/// Merges a change batch into a session's answers: a JSON `null` removes the answer, anything
-/// else replaces it.
-pub(crate) fn merge_answers(answers: &mut Answers, change: &Answers) {
-    for (field, value) in change {
-        if value.is_null() {
-            answers.remove(field);
-        } else {
-            answers.insert(field.clone(), value.clone());
-        }
-    }
-}
-
-/// Applies a change to a session read under the write lock: merges the answers, moves the
-/// step if the change says so, counts the revision up and stamps the time. The caller then
-/// writes the session back and logs the change with the new revision.
-pub(crate) fn advance(session: &mut Session, change: &Change, now: Millis) {
-    merge_answers(&mut session.answers, &change.answers);
-    if let Some(step) = change.current_step {
-        session.current_step = step;
-    }
-    session.revision += 1;
-    session.updated_at = now;
-}
-
 /// A stored token hash; anything but 32 bytes means the row is corrupt.
 pub(crate) fn token_hash(bytes: Vec<u8>) -> Result<TokenHash, StoreError> {
     <[u8; 32]>::try_from(bytes.as_slice())
@@ -395,13 +381,6 @@ mod tests {
             Value::Object(map) => map,
             _ => Answers::new(),
         }
-    }
-
-    #[test]
-    fn merge_sets_replaces_and_removes() {
-        let mut stored = answers(json!({"a": 1, "b": "x", "c": true}));
-        merge_answers(&mut stored, &answers(json!({"a": 2, "b": null, "d": [1]})));
-        assert_eq!(Value::Object(stored), json!({"a": 2, "c": true, "d": [1]}));
     }
 
     #[test]

@@ -201,6 +201,7 @@ async fn downtimes_count_what_happened(store: Arc<dyn Store>) {
     let change = |seq: i64| Change {
         client: Some("tab".into()),
         seq: Some(seq),
+        base: None,
         answers: Map::new(),
         current_step: None,
     };

@@ -257,6 +257,7 @@ on_both_backends!(
     a_session_starts_from_its_prefill,
     changes_merge_into_the_answers_and_are_logged,
     a_replayed_batch_is_applied_once,
+    the_merge_rule_orders_a_tabs_batches_and_refuses_stale_views,
     batches_out_of_order_and_their_replays_are_each_applied_once,
     a_change_made_behind_the_stores_back_is_built_on,
     fifty_tabs_typing_at_once_lose_nothing,
@@ -355,8 +356,17 @@ fn typed(client: &str, seq: i64, set: Value) -> Change {
     Change {
         client: Some(client.to_owned()),
         seq: Some(seq),
+        base: None,
         answers: answers(set),
         current_step: None,
+    }
+}
+
+/// `change`, made on revision `base`.
+fn based(change: Change, base: i64) -> Change {
+    Change {
+        base: Some(base),
+        ..change
     }
 }
 
@@ -650,6 +660,7 @@ async fn changes_merge_into_the_answers_and_are_logged(db: &TestDb) {
             Change {
                 client: Some("tab-a".to_owned()),
                 seq: Some(1),
+                base: None,
                 answers: answers(json!({"name": "Ada", "email": "ada@example.com"})),
                 current_step: None,
             },
@@ -672,6 +683,7 @@ async fn changes_merge_into_the_answers_and_are_logged(db: &TestDb) {
             Change {
                 client: Some("tab-a".to_owned()),
                 seq: Some(2),
+                base: None,
                 answers: answers(json!({"name": "Ada Lovelace", "email": null})),
                 current_step: Some(1),
             },
@@ -690,6 +702,7 @@ async fn changes_merge_into_the_answers_and_are_logged(db: &TestDb) {
     let posted = Change {
         client: None,
         seq: None,
+        base: None,
         answers: answers(json!({"phone": "555"})),
         current_step: None,
     };
@@ -715,6 +728,7 @@ async fn changes_merge_into_the_answers_and_are_logged(db: &TestDb) {
                 revision: 1,
                 client: Some("tab-a".to_owned()),
                 seq: Some(1),
+                base: None,
                 answers: answers(json!({"name": "Ada", "email": "ada@example.com"})),
                 current_step: None,
                 created_at: 4_000,
@@ -723,6 +737,7 @@ async fn changes_merge_into_the_answers_and_are_logged(db: &TestDb) {
                 revision: 2,
                 client: Some("tab-a".to_owned()),
                 seq: Some(2),
+                base: None,
                 answers: answers(json!({"name": "Ada Lovelace", "email": null})),
                 current_step: Some(1),
                 created_at: 5_000,
@@ -731,6 +746,7 @@ async fn changes_merge_into_the_answers_and_are_logged(db: &TestDb) {
                 revision: 3,
                 client: None,
                 seq: None,
+                base: None,
                 answers: answers(json!({"phone": "555"})),
                 current_step: None,
                 created_at: 6_000,
@@ -739,6 +755,7 @@ async fn changes_merge_into_the_answers_and_are_logged(db: &TestDb) {
                 revision: 4,
                 client: None,
                 seq: None,
+                base: None,
                 answers: answers(json!({"phone": "555"})),
                 current_step: None,
                 created_at: 7_000,
@@ -767,11 +784,11 @@ async fn a_replayed_batch_is_applied_once(db: &TestDb) {
     assert!(!first.duplicate);
 
     // The connection dropped before the answer arrived; the browser's journal sends the batch
-    // again, after the person typed something else in another tab.
+    // again, after the person changed the name in another tab that had seen "Ada".
     store
         .apply_change(
             &token(1),
-            typed("tab-b", 7, json!({"name": "Ada L."})),
+            based(typed("tab-b", 7, json!({"name": "Ada L."})), 1),
             5_000,
         )
         .await
@@ -784,9 +801,76 @@ async fn a_replayed_batch_is_applied_once(db: &TestDb) {
     assert_eq!(replay.session.revision, 2);
     assert_eq!(replay.session.answers, answers(json!({"name": "Ada L."})));
     assert_eq!(replay.session.updated_at, 5_000);
+    // The replay's name is not what the session holds, and not its own later batch: the tab
+    // is told, so that the person sees both (the first answer may never have reached it).
+    assert_eq!(replay.conflicts, vec!["name".to_owned()]);
 
     let log = store.changes(session.id).await.expect("the change log");
     assert_eq!(log.len(), 2);
+}
+
+async fn the_merge_rule_orders_a_tabs_batches_and_refuses_stale_views(db: &TestDb) {
+    let store = &*db.store;
+    let claim = claim_process(store).await;
+    let session = start(store, token(1), claim.id, json!({"email": "old@x.org"})).await;
+    let session_token = token(1);
+    let apply = |change: Change| store.apply_change(&session_token, change, 4_000);
+
+    // Tab A's batches 1 and 2, sent at once when the page was hidden, arrive the wrong way
+    // round: 2 ("Mary Jackson") first, then 1 ("Mary", and a city only it sets).
+    let two = apply(based(typed("a", 2, json!({"name": "Mary Jackson"})), 0))
+        .await
+        .expect("batch 2");
+    assert!(two.conflicts.is_empty());
+    let one = apply(based(
+        typed("a", 1, json!({"name": "Mary", "city": "Leeds"})),
+        0,
+    ))
+    .await
+    .expect("batch 1");
+    assert!(!one.duplicate);
+    assert!(
+        one.conflicts.is_empty(),
+        "overtaken by its own tab: not a conflict"
+    );
+    assert_eq!(
+        one.session.answers,
+        answers(json!({"email": "old@x.org", "name": "Mary Jackson", "city": "Leeds"}))
+    );
+
+    // Tab B, which saw revision 2, changes the email; tab A, still on revision 2 and showing
+    // the old email, posts it with a new phone number.
+    let b = apply(based(typed("b", 1, json!({"email": "new@x.org"})), 2))
+        .await
+        .expect("tab B");
+    assert_eq!(b.session.revision, 3);
+    let stale = apply(based(
+        typed("a", 3, json!({"email": "old@x.org", "phone": "0113"})),
+        2,
+    ))
+    .await
+    .expect("tab A's stale batch is stored");
+    assert_eq!(stale.conflicts, vec!["email".to_owned()]);
+    assert_eq!(stale.session.answers["email"], "new@x.org");
+    assert_eq!(stale.session.answers["phone"], "0113");
+
+    // The person sees both and keeps their own: a new batch made on revision 4.
+    let kept = apply(based(typed("a", 4, json!({"email": "old@x.org"})), 4))
+        .await
+        .expect("keeping theirs");
+    assert!(kept.conflicts.is_empty());
+    assert_eq!(kept.session.answers["email"], "old@x.org");
+
+    // What was decided survives a reopen of the session (it is stored, not only cached).
+    let again = stored(store, &token(1)).await;
+    assert_eq!(again.answers, kept.session.answers);
+    assert_eq!(again.writes["email"].client.as_deref(), Some("a"));
+    assert_eq!(again.writes["email"].revision, 5);
+    let log = store.changes(session.id).await.expect("the change log");
+    assert_eq!(
+        log.iter().map(|c| c.base).collect::<Vec<_>>(),
+        vec![Some(0), Some(0), Some(2), Some(2), Some(4)]
+    );
 }
 
 async fn batches_out_of_order_and_their_replays_are_each_applied_once(db: &TestDb) {

@@ -12,6 +12,7 @@ mod bad_input;
 mod cli;
 mod crash;
 mod maintenance;
+mod merge;
 mod openapi;
 mod versions;
 mod walkthrough;

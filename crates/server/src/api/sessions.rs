@@ -131,6 +131,8 @@ struct AutosaveBody {
     client: String,
     seq: i64,
     #[serde(default)]
+    base: Option<i64>,
+    #[serde(default)]
     answers: Answers,
     #[serde(default)]
     step: Option<i64>,
@@ -142,6 +144,18 @@ pub(crate) struct Acknowledged {
     acked_seq: i64,
     duplicate: bool,
     answers: Answers,
+    conflicts: Vec<Conflict>,
+}
+
+/// An answer of the batch that the session does not hold, because someone else changed it
+/// after the batch's base (the merge rule, `holdfast_store::merge`): the person chooses.
+#[derive(Serialize)]
+pub(crate) struct Conflict {
+    field: String,
+    /// The value the batch set (null: removed).
+    yours: serde_json::Value,
+    /// The value the session holds (null: none).
+    theirs: serde_json::Value,
 }
 
 /// `PATCH /api/v1/sessions/{token}`: applies one numbered change batch of one client and
@@ -162,6 +176,12 @@ pub(crate) async fn autosave(
     if body.seq < 0 {
         return Err(AppError::invalid_field("seq", "must be zero or more"));
     }
+    if body.base.is_some_and(|base| base < 0) {
+        return Err(AppError::invalid_field(
+            "base",
+            "must be a revision of the session (zero or more)",
+        ));
+    }
     let steps = i64::try_from(target.definition.steps.len()).unwrap_or(i64::MAX);
     if let Some(step) = body.step
         && !(0..steps).contains(&step)
@@ -179,7 +199,8 @@ pub(crate) async fn autosave(
             Change {
                 client: Some(body.client),
                 seq: Some(body.seq),
-                answers: body.answers,
+                base: body.base,
+                answers: body.answers.clone(),
                 current_step: body.step,
             },
             state.clock.now_millis(),
@@ -188,11 +209,29 @@ pub(crate) async fn autosave(
     if !outcome.duplicate {
         metrics::counter!("holdfast_changes_total").increment(1);
     }
+    if !outcome.conflicts.is_empty() {
+        metrics::counter!("holdfast_change_conflicts_total").increment(1);
+    }
+    let conflicts = outcome
+        .conflicts
+        .into_iter()
+        .map(|field| Conflict {
+            yours: body.answers.get(&field).cloned().unwrap_or_default(),
+            theirs: outcome
+                .session
+                .answers
+                .get(&field)
+                .cloned()
+                .unwrap_or_default(),
+            field,
+        })
+        .collect();
     Ok(Json(Acknowledged {
         revision: outcome.session.revision,
         acked_seq: body.seq,
         duplicate: outcome.duplicate,
         answers: outcome.session.answers,
+        conflicts,
     }))
 }
 

@@ -75,6 +75,12 @@ pub(crate) async fn post(
         .and_then(|s| s.parse::<usize>().ok())
         .filter(|s| *s < steps)
         .unwrap_or_else(|| loaded.current_step());
+    // The revision the page was drawn on (kept up to date by the page script): an answer
+    // changed elsewhere since is not replaced by what this page shows (the merge rule).
+    let base = form
+        .first("_revision")
+        .and_then(|r| r.parse::<i64>().ok())
+        .filter(|r| *r >= 0);
 
     // Read the step's fields from the form. What cannot be read keeps its raw text so the
     // person can correct it; the stored answer stays as it was.
@@ -140,7 +146,17 @@ pub(crate) async fn post(
         Action::Next if problems.is_empty() => (step + 1).min(steps - 1),
         _ => step,
     };
-    save(&state, &token, &mut loaded, patch, next_step).await?;
+    let conflicts = save(&state, &token, &mut loaded, patch.clone(), base, next_step).await?;
+    if !conflicts.is_empty() {
+        // Someone changed these answers elsewhere after this page was drawn: stay on the
+        // step, show the person's answers with the other value at each, and let them choose.
+        if next_step != step {
+            save(&state, &token, &mut loaded, Answers::new(), None, step).await?;
+        }
+        return Ok(conflict_step(
+            &state, &token, &loaded, step, &patch, raw, &conflicts,
+        ));
+    }
 
     if !problems.is_empty() {
         return Ok(invalid_step(&state, &token, &loaded, step, &raw, &problems));
@@ -161,7 +177,7 @@ pub(crate) async fn post(
     match sessions::submit(&state, &token, &loaded, idempotency_key).await {
         Ok(_) => Ok(here.into_response()),
         Err(SubmitRefusal::Incomplete { step, problems }) => {
-            save(&state, &token, &mut loaded, Answers::new(), step).await?;
+            save(&state, &token, &mut loaded, Answers::new(), None, step).await?;
             let problems: Vec<Problem> = problems
                 .into_iter()
                 .filter(|p| definition.step_of_field(&p.field) == Some(step))
@@ -179,21 +195,24 @@ pub(crate) async fn post(
     }
 }
 
-/// Stores the posted answers and the step, unless nothing changed.
+/// Stores the posted answers (made on revision `base`) and the step, unless nothing changed.
+/// Returns the answers the merge rule did not apply because they were changed elsewhere after
+/// `base`.
 async fn save(
     state: &AppState,
     token: &str,
     loaded: &mut LoadedSession,
     answers: Answers,
+    base: Option<i64>,
     step: usize,
-) -> Result<(), AppError> {
+) -> Result<Vec<String>, AppError> {
     let step = i64::try_from(step).unwrap_or(0);
     let unchanged = answers.iter().all(|(k, v)| {
         loaded.session.answers.get(k) == Some(v)
             || (v.is_null() && !loaded.session.answers.contains_key(k))
     });
     if unchanged && step == loaded.session.current_step {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let outcome = state
         .store
@@ -202,6 +221,7 @@ async fn save(
             Change {
                 client: Some(FORM_CLIENT.to_owned()),
                 seq: None,
+                base,
                 answers,
                 current_step: Some(step),
             },
@@ -209,8 +229,11 @@ async fn save(
         )
         .await?;
     metrics::counter!("holdfast_changes_total").increment(1);
+    if !outcome.conflicts.is_empty() {
+        metrics::counter!("holdfast_change_conflicts_total").increment(1);
+    }
     loaded.session = outcome.session;
-    Ok(())
+    Ok(outcome.conflicts)
 }
 
 fn merge(answers: &mut Answers, patch: &Answers) {
@@ -220,6 +243,58 @@ fn merge(answers: &mut Answers, patch: &Answers) {
         } else {
             answers.insert(key.clone(), value.clone());
         }
+    }
+}
+
+/// The step again after a post whose answers were changed elsewhere meanwhile (409): the
+/// person's answers are shown, each with what the session now holds, and the page's revision
+/// is the current one, so that posting again keeps theirs... unless they change it.
+fn conflict_step(
+    state: &AppState,
+    token: &str,
+    loaded: &LoadedSession,
+    step: usize,
+    posted: &Answers,
+    mut raw: HashMap<String, (Vec<String>, String)>,
+    conflicts: &[String],
+) -> Response {
+    let definition = &loaded.definition;
+    let mut problems = Vec::new();
+    for id in conflicts {
+        let Some(field) = definition.field(id) else {
+            continue;
+        };
+        let theirs = loaded.session.answers.get(id);
+        let message = format!(
+            "This answer was changed in another window or on another device while this page \
+             was open. It is now {}. Your answer is shown here: press the button again to keep \
+             it, or change it.",
+            shown(field, theirs)
+        );
+        let values = field.form_values(posted.get(id).filter(|v| !v.is_null()));
+        raw.insert(id.clone(), (values, message.clone()));
+        problems.push(Problem {
+            field: id.clone(),
+            message,
+        });
+    }
+    let mut page = step_page(state, token, loaded, step, &raw, &problems);
+    page.conflicts_json = serde_json::json!(conflicts).to_string();
+    (StatusCode::CONFLICT, Html(pages::step_page(&page))).into_response()
+}
+
+/// An answer as a person reads it in a sentence: "“Leeds”", "empty".
+fn shown(field: &holdfast_definition::Field, value: Option<&Value>) -> String {
+    let values = field.form_values(value.filter(|v| !v.is_null()));
+    let values: Vec<&str> = values
+        .iter()
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.is_empty() {
+        "empty".to_owned()
+    } else {
+        format!("“{}”", values.join(", "))
     }
 }
 
@@ -298,5 +373,7 @@ fn step_page(
         answers_json: serde_json::Value::Object(answers.clone()).to_string(),
         fields_json: pages::fields_json(definition),
         idempotency_key: crate::tokens::public_id(),
+        conflicts_json: "[]".to_owned(),
+        shown_json: serde_json::json!(raw.keys().collect::<Vec<_>>()).to_string(),
     }
 }

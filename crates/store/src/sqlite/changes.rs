@@ -371,6 +371,7 @@ fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
         updated_at: row.get(7)?,
         submitted_at: row.get(8)?,
         submission_id: row.get(9)?,
+        field_writes: row.get(10)?,
     })
 }
 
@@ -382,7 +383,7 @@ fn write_batch(conn: &Connection, plan: &Plan<'_>) -> Result<(), StoreError> {
     let mut update = conn
         .prepare_cached(
             "UPDATE sessions SET answers = ?1, current_step = ?2, revision = ?3, \
-             updated_at = ?4 WHERE id = ?5",
+             updated_at = ?4, field_writes = ?5 WHERE id = ?6",
         )
         .map_err(database)?;
     for session in &plan.sessions {
@@ -392,6 +393,7 @@ fn write_batch(conn: &Connection, plan: &Plan<'_>) -> Result<(), StoreError> {
                 session.current_step,
                 session.revision,
                 session.updated_at,
+                crate::merge::writes_json(&session.writes),
                 session.id.0,
             ])
             .map_err(database)?;
@@ -399,8 +401,8 @@ fn write_batch(conn: &Connection, plan: &Plan<'_>) -> Result<(), StoreError> {
     let mut append = conn
         .prepare_cached(
             "INSERT INTO session_changes \
-             (session_id, revision, client, seq, answers, current_step, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             (session_id, revision, client, seq, base, answers, current_step, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .map_err(database)?;
     for entry in &plan.log {
@@ -410,6 +412,7 @@ fn write_batch(conn: &Connection, plan: &Plan<'_>) -> Result<(), StoreError> {
                 entry.revision,
                 entry.change.client,
                 entry.change.seq,
+                entry.change.base,
                 rows::answers_json(&entry.change.answers),
                 entry.change.current_step,
                 entry.now,

@@ -389,6 +389,7 @@ impl Store for SqliteStore {
             org_id: OrgId(org_id),
             version_id: new.version,
             answers: new.answers,
+            writes: crate::merge::FieldWrites::new(),
             current_step: 0,
             revision: 0,
             created_at: now,

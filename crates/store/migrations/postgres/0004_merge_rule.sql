@@ -1,0 +1,5 @@
+-- The merge rule (src/merge.rs): who last wrote each answer of a session, at which revision,
+-- as a JSON object {field: {"r": revision, "c": client, "s": seq}}; and the revision each
+-- logged change was made on.
+ALTER TABLE sessions ADD COLUMN field_writes TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE session_changes ADD COLUMN base BIGINT;
