@@ -7,12 +7,16 @@
 import { openJournal, snapshotKey } from './journal.js';
 import { Autosave, claimClient } from './sync.js';
 import { fieldIds, read, same, showVisible, write } from './form.js';
-import { REFUSED_TEXT, showAlert, showStatus } from './status.js';
+import { HELD_TEXT, REFUSED_TEXT, showAlert, showStatus } from './status.js';
 import { setUpResume } from './resume.js';
 
 /** How often a visible page asks the server for changes made elsewhere (another tab). */
 const REFRESH_MS = 15000;
 const MIN_REFRESH_GAP_MS = 2000;
+/** How often the journal is looked at for tabs that closed with changes unsent. */
+const SWEEP_MS = 2000;
+/** How long Back, Next and Submit wait for the server before saying why they cannot go on. */
+const MOVE_WAIT_MS = 4000;
 
 function parse(text, fallback) {
   try {
@@ -33,6 +37,52 @@ function registerServiceWorker() {
       if (!passedThrough) registration.active?.postMessage({ keep: location.pathname });
     })
     .catch(() => {});
+}
+
+/** An answer as a person reads it in a sentence. */
+function shown(value) {
+  if (value === null || value === undefined || value === '') return 'an empty answer';
+  if (value === true) return '“Yes”';
+  if (value === false) return '“No”';
+  if (Array.isArray(value)) return value.length ? `“${value.join(', ')}”` : 'an empty answer';
+  return `“${value}”`;
+}
+
+/**
+ * Shows (or removes) what is held at a field: a conflict with the other value and the two
+ * choices, or the server's reason for refusing the answer.
+ */
+function showHeld(form, id, held, choose) {
+  const field = form.querySelector(`.field[data-field="${CSS.escape(id)}"]`);
+  if (!field) return;
+  field.querySelector('.held')?.remove();
+  if (!held) return;
+  const box = document.createElement('div');
+  box.className = 'held';
+  box.id = `f-${id}-held`;
+  const text = document.createElement('p');
+  text.className = 'field-error';
+  text.id = `f-${id}-held-text`;
+  text.setAttribute('role', 'alert');
+  text.textContent =
+    held.kind === 'conflict' ? HELD_TEXT.conflict(shown(held.theirs)) : HELD_TEXT.invalid(held.message);
+  box.append(text);
+  if (held.kind === 'conflict') {
+    box.setAttribute('role', 'group');
+    box.setAttribute('aria-labelledby', text.id);
+    for (const [name, keep] of [
+      [HELD_TEXT.keep, true],
+      [HELD_TEXT.letGo, false],
+    ]) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'secondary';
+      button.textContent = name;
+      button.addEventListener('click', () => choose(id, keep));
+      box.append(button);
+    }
+  }
+  field.append(box);
 }
 
 async function startForm(form) {
@@ -67,6 +117,15 @@ async function startForm(form) {
   // (the page may be the service worker's older copy).
   const pageAnswers = parse(form.dataset.answers, {});
   let known = { revision: Number(form.dataset.revision) || 0, answers: pageAnswers };
+  const revisionInput = form.querySelector('input[name="_revision"]');
+  // Fields the page shows with what was posted rather than the stored answer (a refused or
+  // conflicting post): not typing. Conflicts the server found in a post are held here too.
+  const shownNotStored = new Set(parse(form.dataset.shown, []));
+  const postConflicts = parse(form.dataset.conflicts, []);
+  // Chromium puts back the values a page had when it is reached again by Back or reloaded:
+  // those are not typing (what was typed then is in the journal).
+  const navigation = performance.getEntriesByType?.('navigation')?.[0]?.type;
+  const restoredByBrowser = navigation === 'back_forward' || navigation === 'reload';
   const snapshot = (await journal.entries(token)).find((e) => e.key === snapshotKey(token));
   const newerSnapshot = snapshot && snapshot.revision > known.revision;
   if (newerSnapshot) known = { revision: snapshot.revision, answers: snapshot.answers ?? {} };
@@ -74,6 +133,7 @@ async function startForm(form) {
   const ids = fieldIds(form);
   // What was typed before this script ran differs from what the page was drawn with.
   for (const id of ids) {
+    if (shownNotStored.has(id) || restoredByBrowser) continue;
     const value = read(form, id, typeOf(id));
     if (value !== undefined && !same(value, pageAnswers[id])) early.add(id);
   }
@@ -92,6 +152,7 @@ async function startForm(form) {
     return answers;
   };
   const update = () => {
+    if (!autosave) return;
     showStatus(statusEl, autosave.state());
     if (autosave.state() === 'saved') showAlert(alertEl, '');
     showVisible(form, spec, current());
@@ -101,9 +162,12 @@ async function startForm(form) {
   const adopt = (answers, revision) => {
     if (typeof revision !== 'number' || revision < known.revision) return;
     known = { revision, answers };
+    // A step post is made on what this page has seen.
+    if (revisionInput) revisionInput.value = String(revision);
     journal.put({ key: snapshotKey(token), token, revision, answers, v: revision });
+    const own = autosave ?? created;
     for (const id of ids) {
-      if (autosave.edited(id)) continue;
+      if (own.edited(id)) continue;
       const here = read(form, id, typeOf(id));
       if (here !== undefined && !same(here, answers[id])) write(form, id, typeOf(id), answers[id] ?? null);
     }
@@ -112,19 +176,41 @@ async function startForm(form) {
   const created = new Autosave(token, client, journal, {
     answers: adopt,
     changed: update,
+    held: (id) => {
+      if (ids.includes(id)) showHeld(form, id, created.held[id], choose);
+    },
     // Submitted (maybe in another tab): the reload shows the confirmation.
-    submitted: () => journal.forget(token).finally(() => location.reload()),
+    submitted: () => forgetSaved(journal, token).finally(() => location.reload()),
   });
+  const choose = (id, keep) => {
+    if (keep) {
+      created.keep(id);
+    } else {
+      const theirs = created.held[id]?.theirs ?? null;
+      created.letGo(id);
+      write(form, id, typeOf(id), theirs);
+      update();
+    }
+    form.querySelector(`[name="${CSS.escape(id)}"]`)?.focus();
+  };
+  created.seen(known.revision);
+  for (const id of postConflicts) {
+    if (!ids.includes(id)) continue;
+    const yours = read(form, id, typeOf(id));
+    if (yours === undefined) continue;
+    created.hold(id, { kind: 'conflict', yours, theirs: pageAnswers[id] ?? null });
+  }
   await created.restore();
 
   // Show what this device kept: the newer snapshot, then every unsaved change (but not over
   // what was typed meanwhile).
-  const shown = ids.filter((id) => !early.has(id));
-  if (newerSnapshot) {
-    for (const id of shown) write(form, id, typeOf(id), known.answers[id] ?? null);
+  const shownIds = ids.filter((id) => !early.has(id) && !shownNotStored.has(id));
+  if (newerSnapshot || restoredByBrowser) {
+    for (const id of shownIds) write(form, id, typeOf(id), known.answers[id] ?? null);
   }
   const local = created.localAnswers();
-  for (const id of shown) if (id in local) write(form, id, typeOf(id), local[id]);
+  for (const id of shownIds) if (id in local) write(form, id, typeOf(id), local[id]);
+  for (const id of Object.keys(created.held)) if (ids.includes(id)) showHeld(form, id, created.held[id], choose);
   autosave = created;
   for (const id of early) {
     const value = read(form, id, typeOf(id));
@@ -143,18 +229,36 @@ async function startForm(form) {
     busy = true;
     const button = event.submitter;
     for (const id of ids) {
+      if (autosave.held[id]) continue;
       const value = read(form, id, typeOf(id));
       if (value !== undefined && !same(value, latest(id))) autosave.edit(id, value);
     }
-    const saved = await autosave.flush();
+    // Changes of tabs that closed are sent first: Submit must not leave them behind.
+    await autosave.sweep();
+    const saved = await Promise.race([
+      autosave.flush(),
+      new Promise((resolve) => setTimeout(() => resolve(false), MOVE_WAIT_MS)),
+    ]);
+    await autosave.sweep();
     // Leave this event's dispatch before submitting again: a submission requested while the
     // form is still firing its submit event is ignored.
     await new Promise((resolve) => setTimeout(resolve, 0));
     busy = false;
-    if (!saved) {
+    const conflict = Object.values(autosave.held).some((h) => h.kind === 'conflict');
+    const refusal = !saved
+      ? button?.value === 'submit'
+        ? REFUSED_TEXT.submit
+        : REFUSED_TEXT.move
+      : conflict
+        ? REFUSED_TEXT.conflict
+        : autosave.elsewhere
+          ? REFUSED_TEXT.elsewhere
+          : '';
+    if (refusal) {
       if (autosave.stopped) return;
       document.getElementById('error-summary')?.setAttribute('hidden', '');
-      showAlert(alertEl, button?.value === 'submit' ? REFUSED_TEXT.submit : REFUSED_TEXT.move);
+      showAlert(alertEl, refusal);
+      if (conflict) form.querySelector('.held button')?.focus();
       return;
     }
     showAlert(alertEl, '');
@@ -212,9 +316,26 @@ async function startForm(form) {
   setInterval(() => {
     if (document.visibilityState === 'visible') refresh();
   }, REFRESH_MS);
+  setInterval(() => autosave.sweep(), SWEEP_MS);
 
   refresh();
   if (autosave.unsaved()) autosave.flush();
+}
+
+/**
+ * The session was submitted: forgets what this device kept of it, but for a change that never
+ * reached the server (a tab's record with something unsent), which is kept, and reported.
+ */
+async function forgetSaved(journal, token) {
+  for (const entry of await journal.entries(token)) {
+    const unsent =
+      entry.client &&
+      ((entry.batches ?? []).length ||
+        Object.keys(entry.pending ?? {}).length ||
+        Object.keys(entry.held ?? {}).length);
+    if (unsent) console.warn('Holdfast: changes made on this device were not submitted', entry);
+    else await journal.remove(entry.key);
+  }
 }
 
 async function start() {
@@ -227,7 +348,7 @@ async function start() {
   }
   // The confirmation: nothing is left to save, so forget what this device kept.
   const submitted = document.getElementById('submitted');
-  if (submitted?.dataset.token) (await openJournal()).forget(submitted.dataset.token);
+  if (submitted?.dataset.token) await forgetSaved(await openJournal(), submitted.dataset.token);
 }
 
 start().catch((error) => console.error('Holdfast page script:', error));

@@ -12,6 +12,11 @@ export const STATUS_TEXT = {
     'No connection. Your answers are kept on this device and will be saved when the connection is back.',
   unavailable:
     'The service is briefly unavailable. Your answers are kept on this device and will be saved when the service is back.',
+  conflict:
+    'Not saved: an answer was changed in another window or on another device. Choose which one to keep.',
+  invalid: 'Not saved: an answer was not accepted. See the message at the answer.',
+  refused:
+    'Not saved: the server refused your answers. They are kept on this device and will be sent again.',
 };
 
 /** Why a step change or Submit did not happen, by the button pressed. */
@@ -19,6 +24,19 @@ export const REFUSED_TEXT = {
   submit:
     'Your answers are safe, but they cannot be submitted right now because the service cannot be reached. Submitting will work once the service is back; you do not need to enter anything again.',
   move: 'Your answers are safe, but you cannot change steps right now because the service cannot be reached. This will work once the service is back; you do not need to enter anything again.',
+  conflict:
+    'An answer was changed in another window or on another device. Choose which one to keep, then try again.',
+  elsewhere:
+    'Another window of this form is still saving answers. Try again once it shows “Saved”.',
+};
+
+/** What a field's held change says. */
+export const HELD_TEXT = {
+  conflict: (theirs) =>
+    `This answer was changed in another window or on another device to ${theirs}. Which one do you want to keep?`,
+  invalid: (message) => `Not saved: ${message}`,
+  keep: 'Keep mine',
+  letGo: 'Use the other answer',
 };
 
 /** Shows a save state; the text changes only when the state does, so it is announced once. */

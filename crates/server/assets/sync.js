@@ -2,15 +2,26 @@
 // in the journal until the server has acknowledged it.
 //
 // The protocol (crates/server/openapi.yaml): PATCH /api/v1/sessions/{token} with
-// {client, seq, answers}; the answer comes only after the change is durably committed. A batch
-// is resent with its original client and seq until it is acknowledged, so the server applies
-// it once. One batch is in flight at a time; edits made meanwhile wait in `pending` and become
-// the next batch, so batches reach the server in order.
+// {client, seq, base, answers}; the answer comes only after the change is durably committed.
+// `base` is the session revision this tab's view was on when the batch's edits were made: the
+// server's merge rule (docs/browser.md) never lets it replace an answer someone else changed
+// after that, and names such answers as conflicts, which are held here, at their field, until
+// the person chooses. A batch is resent with its original client and seq until it is
+// acknowledged, so the server applies it once; the server applies one client's batches in seq
+// order whatever order they arrive in. One batch is in flight at a time; edits made meanwhile
+// wait in `pending` and become the next batch.
+//
+// Nothing is ever dropped: a change the server refuses as invalid (422) is held at its field
+// with the server's reason until the person changes it; a batch refused whole (403 from a
+// proxy, say) stays queued and is tried again, slowly, while the page says it is not saved.
+// Records of tabs that are gone (closed, crashed, or this tab before a reload) are taken over
+// as soon as their Web Lock is free, and sent with their own client and seq.
 //
 // Failures (no connection, 5xx, 503 for maintenance) are retried with exponential backoff and
-// jitter, at most 10 s apart, never before a Retry-After; at once when the browser is back
-// online or the person moves on. This module knows nothing of the page: holdfast.js tells it
-// about edits and hears about the server's answers through `hooks`.
+// jitter, at most 10 s apart, never before a Retry-After (and spread after it, so that many
+// pages do not come back in lock-step); at once when the browser is back online or the person
+// moves on. This module knows nothing of the page: holdfast.js tells it about edits and hears
+// about the server's answers through `hooks`.
 
 import { recordKey } from './journal.js';
 
@@ -19,12 +30,15 @@ const API = '/api/v1/sessions/';
 export const DEBOUNCE_MS = 500;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10000;
+/** A batch refused whole (403 from a proxy…) is tried again at most this often. */
+const REFUSED_RETRY_MS = 30000;
+/** How long after a Retry-After the retries of many pages are spread over. */
+const RETRY_SPREAD_MS = 5000;
 /** A server asking for a longer pause than this is asked again anyway. */
 const MAX_RETRY_AFTER_MS = 300000;
-const REQUEST_TIMEOUT_MS = 10000;
+const REQUEST_TIMEOUT_MS = 8000;
 /** A record last written longer ago than this by a browser without Web Locks is abandoned. */
 const ABANDONED_MS = 60000;
-const CLIENT_KEY = 'holdfast.client';
 
 async function request(url, method, body, keepalive = false) {
   const abort = new AbortController();
@@ -73,35 +87,15 @@ function holdLock(id) {
 }
 
 /**
- * This tab's client id and the last seq it used, kept in sessionStorage. A duplicated tab
- * inherits sessionStorage: the id's Web Lock tells, and the copy takes a new id. (The lock of
- * the page this one replaces on reload may be released a moment late, hence the retries.)
+ * This page's client id: a fresh random one on every load, holding its Web Lock for as long as
+ * the page lives (so other tabs can tell it is open). Never reused, so no seq is ever sent
+ * twice with different changes, even after a browser crash lost what was written last; what
+ * the page before a reload left in the journal is taken over like any gone tab's record.
  */
 export async function claimClient() {
-  let saved = null;
-  try {
-    saved = JSON.parse(sessionStorage.getItem(CLIENT_KEY) ?? 'null');
-  } catch {
-    saved = null;
-  }
-  if (saved && typeof saved.id === 'string' && Number.isInteger(saved.seq)) {
-    for (let attempt = 0; attempt < 8; attempt += 1) {
-      if (await holdLock(saved.id)) return saved;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
   const client = { id: randomId(), seq: 0 };
   await holdLock(client.id);
-  saveClient(client);
   return client;
-}
-
-function saveClient(client) {
-  try {
-    sessionStorage.setItem(CLIENT_KEY, JSON.stringify(client));
-  } catch {
-    // The seq also lives in the journal record.
-  }
 }
 
 /** The ids of the clients whose tabs are open (their locks are held); null if unknown. */
@@ -122,6 +116,13 @@ function retryAfterMs(response) {
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : 0;
 }
 
+/** The delay before retry number `failures` (1, 2, …), never before `afterMs`. */
+export function retryDelay(failures, afterMs, random = Math.random) {
+  const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (failures - 1));
+  if (!afterMs) return backoff * (0.5 + random() / 2);
+  return afterMs + random() * Math.min(afterMs / 2, RETRY_SPREAD_MS);
+}
+
 /** Autosave of one session by this tab. */
 export class Autosave {
   /**
@@ -129,7 +130,8 @@ export class Autosave {
    * @param {{id: string, seq: number}} client this tab
    * @param journal the journal (journal.js)
    * @param hooks {answers(answers, revision): the server's answers; changed(): the save state
-   *   may have changed; submitted(): the session was submitted}
+   *   may have changed; held(field): a field's held change appeared or went; submitted(): the
+   *   session was submitted}
    */
   constructor(token, client, journal, hooks) {
     this.token = token;
@@ -137,11 +139,23 @@ export class Autosave {
     this.client = client;
     this.journal = journal;
     this.hooks = hooks;
+    /** Edits not yet in a batch, and the revision they were made on. */
     this.pending = {};
+    this.pendingBase = 0;
+    /** The newest session revision this tab has seen. */
+    this.base = 0;
     this.queue = [];
+    /**
+     * Changes held at their field until the person acts, by field:
+     * {kind: 'conflict', yours, theirs} (changed elsewhere meanwhile) or
+     * {kind: 'invalid', yours, message} (refused by the server's checks).
+     */
+    this.held = {};
+    /** Unsent changes of other open tabs on this device (their records in the journal). */
+    this.elsewhere = 0;
     this.version = 0;
     this.failures = 0;
-    /** null while the server answers; 'offline' or 'unavailable' (503) while it does not. */
+    /** null while the server answers; 'offline', 'unavailable' (503) or 'refused' if not. */
     this.problem = null;
     /** Whether the server has answered since the page loaded. */
     this.contacted = false;
@@ -151,73 +165,109 @@ export class Autosave {
     this.running = null;
   }
 
-  /** The save state: 'saved', 'saving', 'offline', 'unavailable', or '' before we know. */
+  /**
+   * The save state: 'saved', 'saving', 'conflict', 'invalid', 'offline', 'unavailable',
+   * 'refused', or '' before we know.
+   */
   state() {
     if (this.problem) return this.problem;
-    if (this.unsaved()) return 'saving';
+    const held = Object.values(this.held);
+    if (held.some((h) => h.kind === 'conflict')) return 'conflict';
+    if (held.length) return 'invalid';
+    if (this.unsent() || this.elsewhere) return 'saving';
     return this.contacted ? 'saved' : '';
   }
 
-  /** Whether something is not yet acknowledged by the server. */
+  /** Whether this tab has changes the server does not hold (held ones included). */
   unsaved() {
+    return this.unsent() || Object.keys(this.held).length > 0;
+  }
+
+  /** Whether this tab has changes to send. */
+  unsent() {
     return this.queue.length > 0 || Object.keys(this.pending).length > 0;
   }
 
-  /** Whether this tab has an unacknowledged change of `field`. */
+  /** Whether this tab has a change of `field` the server does not hold. */
   edited(field) {
-    return field in this.pending || this.queue.some((batch) => field in batch.answers);
+    return (
+      field in this.pending || field in this.held || this.queue.some((b) => field in b.answers)
+    );
   }
 
-  /** Every unacknowledged change, the newest value of each field. */
+  /** Every change the server does not hold, the newest value of each field. */
   localAnswers() {
     const out = {};
+    for (const [field, held] of Object.entries(this.held)) out[field] = held.yours;
     for (const batch of this.queue) Object.assign(out, batch.answers);
     return Object.assign(out, this.pending);
   }
 
-  /**
-   * Takes up what the journal holds of this session: this tab's record, and the records of
-   * tabs that are gone (closed, crashed), whose batches are resent with their own client and
-   * seq. Records of other open tabs are theirs to send.
-   */
+  /** The server's revision `revision` was seen (an acknowledgement, a refresh, the page). */
+  seen(revision) {
+    if (typeof revision === 'number' && revision > this.base) this.base = revision;
+  }
+
+  /** Takes up what the journal holds of this session: the records of tabs that are gone. */
   async restore() {
+    await this.sweep();
+  }
+
+  /**
+   * Looks at the journal: takes over the records of tabs that are gone (closed, crashed, this
+   * tab before a reload: their Web Lock is free), and counts what other open tabs still have
+   * to send. Their batches keep their client and seq; their unbatched edits become their
+   * client's next batch, on the revision they were made on.
+   */
+  async sweep() {
+    if (this.stopped) return;
     const entries = await this.journal.entries(this.token);
     const live = await liveClients();
     const now = Date.now();
     const ownKey = recordKey(this.token, this.client.id);
-    const records = entries
-      .filter((e) => e.client && Array.isArray(e.batches) && e.pending)
-      .filter(
-        (e) =>
-          e.key === ownKey ||
-          (live ? !live.has(lockName(e.client)) : now - (e.at ?? 0) > ABANDONED_MS),
-      )
-      .sort((a, b) => (a.key === ownKey) - (b.key === ownKey) || (a.at ?? 0) - (b.at ?? 0));
-    if (!records.length) return;
-    const queue = [];
-    const pending = {};
-    for (const record of records) {
+    const records = entries.filter((e) => e.client && Array.isArray(e.batches) && e.key !== ownKey);
+    const gone = records
+      .filter((e) => (live ? !live.has(lockName(e.client)) : now - (e.at ?? 0) > ABANDONED_MS))
+      .sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
+    this.elsewhere = records.filter(
+      (e) => !gone.includes(e) && (e.batches.length || Object.keys(e.pending ?? {}).length),
+    ).length;
+    if (!gone.length) {
+      this.hooks.changed();
+      return;
+    }
+    const taken = [];
+    for (const record of gone) {
       for (const batch of record.batches) {
-        if (!queue.some((b) => b.client === batch.client && b.seq === batch.seq)) queue.push(batch);
+        if (!this.queue.some((b) => b.client === batch.client && b.seq === batch.seq)) {
+          taken.push({ base: 0, ...batch });
+        }
       }
-      Object.assign(pending, record.pending);
-      if (record.client === this.client.id) {
-        this.client.seq = Math.max(this.client.seq, record.seq ?? 0);
-        this.version = Math.max(this.version, record.v ?? 0);
+      if (record.pending && Object.keys(record.pending).length) {
+        taken.push({
+          client: record.client,
+          seq: (record.seq ?? 0) + 1,
+          base: record.base ?? 0,
+          answers: record.pending,
+        });
+      }
+      for (const [field, held] of Object.entries(record.held ?? {})) {
+        if (!(field in this.held)) {
+          this.held[field] = held;
+          this.hooks.held(field);
+        }
       }
     }
-    for (const batch of queue) {
-      if (batch.client === this.client.id) this.client.seq = Math.max(this.client.seq, batch.seq);
-    }
-    saveClient(this.client);
-    this.queue = [...queue, ...this.queue];
-    this.pending = { ...pending, ...this.pending };
+    // Theirs were made before anything still unsent here: they go first.
+    this.queue = [...taken, ...this.queue];
     // Ours first, then theirs can go: at no moment is a change in neither.
     await this.save();
-    for (const record of records) if (record.key !== ownKey) await this.journal.remove(record.key);
+    for (const record of gone) await this.journal.remove(record.key);
+    this.hooks.changed();
+    if (taken.length && !this.retry) this.kick();
   }
 
-  /** Writes this tab's record (or removes it when everything is acknowledged). */
+  /** Writes this tab's record (or removes it when nothing is left to save). */
   save(now = false) {
     const key = recordKey(this.token, this.client.id);
     if (!this.unsaved()) return this.journal.remove(key);
@@ -228,8 +278,10 @@ export class Autosave {
         token: this.token,
         client: this.client.id,
         seq: this.client.seq,
+        base: this.pendingBase,
         pending: this.pending,
         batches: this.queue,
+        held: this.held,
         v: this.version,
         at: Date.now(),
       },
@@ -240,11 +292,37 @@ export class Autosave {
   /** The person changed a field: keep it, and save once typing has paused. */
   edit(field, value) {
     if (this.stopped) return;
+    const pendingEdits = Object.keys(this.pending).length;
+    // A batch's edits are all made on one revision: if a newer one was seen since the first
+    // of them, those go as a batch of their own.
+    if (pendingEdits && this.pendingBase !== this.base) this.cut();
+    if (!Object.keys(this.pending).length) this.pendingBase = this.base;
     this.pending[field] = value;
+    if (field in this.held) {
+      delete this.held[field];
+      this.hooks.held(field);
+    }
     this.save();
     this.hooks.changed();
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => this.soon(), DEBOUNCE_MS);
+  }
+
+  /** The person keeps their own value of a conflict: it is sent on what they have now seen. */
+  keep(field) {
+    const held = this.held[field];
+    if (!held) return;
+    this.edit(field, held.yours);
+    this.soon();
+  }
+
+  /** The person takes the other value of a conflict: nothing to send. */
+  letGo(field) {
+    if (!(field in this.held)) return;
+    delete this.held[field];
+    this.save();
+    this.hooks.held(field);
+    this.hooks.changed();
   }
 
   /** Save now (blur, change), unless waiting out a failure: the retry takes everything along. */
@@ -255,7 +333,8 @@ export class Autosave {
 
   /**
    * Save everything now, also while waiting out a failure (the person moves on, or the
-   * browser is back online). True once the server holds everything; false if it cannot.
+   * browser is back online). True once the server holds everything this tab has sent;
+   * false if it cannot. (Held changes wait for the person: see `held`.)
    */
   async flush() {
     clearTimeout(this.debounce);
@@ -291,8 +370,12 @@ export class Autosave {
   cut() {
     if (!Object.keys(this.pending).length) return;
     this.client.seq += 1;
-    saveClient(this.client);
-    this.queue.push({ client: this.client.id, seq: this.client.seq, answers: this.pending });
+    this.queue.push({
+      client: this.client.id,
+      seq: this.client.seq,
+      base: this.pendingBase,
+      answers: this.pending,
+    });
     this.pending = {};
     this.save();
   }
@@ -300,6 +383,14 @@ export class Autosave {
   drop(batch) {
     this.queue = this.queue.filter((b) => b !== batch);
     this.save();
+  }
+
+  /** Holds a change at its field until the person acts on it. */
+  hold(field, held) {
+    // A newer edit of the field is on its way and will be judged on its own.
+    if (field in this.pending || this.queue.some((b) => field in b.answers)) return;
+    this.held[field] = held;
+    this.hooks.held(field);
   }
 
   /** Sends one batch; true if the loop may go on with the next one. */
@@ -314,7 +405,16 @@ export class Autosave {
     const { status, json } = response;
     if (status === 200 && json && typeof json.revision === 'number') {
       this.drop(batch);
+      this.seen(json.revision);
       this.answered();
+      for (const conflict of Array.isArray(json.conflicts) ? json.conflicts : []) {
+        this.hold(conflict.field, {
+          kind: 'conflict',
+          yours: conflict.yours ?? null,
+          theirs: conflict.theirs ?? null,
+        });
+      }
+      this.save();
       this.hooks.answers(json.answers ?? {}, json.revision);
       return true;
     }
@@ -324,19 +424,25 @@ export class Autosave {
       return false;
     }
     if (status === 422 && Array.isArray(json?.errors) && json.errors.length) {
-      // Nothing was stored: leave out what the server refuses (the step's check will show
-      // it at its field) and send the rest under the same seq.
-      for (const problem of json.errors) delete batch.answers[problem.field];
+      // Nothing was stored. What the server refuses is held at its field with its reason,
+      // until the person changes it; the rest goes again under the same seq.
+      for (const problem of json.errors) {
+        if (!(problem.field in batch.answers)) continue;
+        const yours = batch.answers[problem.field];
+        delete batch.answers[problem.field];
+        this.hold(problem.field, { kind: 'invalid', yours, message: String(problem.message) });
+      }
       if (!Object.keys(batch.answers).length) this.drop(batch);
       else this.save();
+      this.hooks.changed();
       return true;
     }
     // A session is never deleted: a 404 is a server or proxy out of step, so it is retried.
     if (status >= 400 && status < 500 && ![404, 408, 429].includes(status)) {
-      // Can never succeed as it is; keeping it would hold up every later change.
+      // Refused whole (a proxy, a firewall): kept, and tried again now and then.
       console.warn('Holdfast: the server refused a change', status, json);
-      this.drop(batch);
-      return true;
+      this.refusal = status;
+      return this.failed('refused', REFUSED_RETRY_MS);
     }
     return this.failed(status === 503 ? 'unavailable' : 'offline', retryAfterMs(response));
   }
@@ -344,19 +450,18 @@ export class Autosave {
   answered() {
     this.failures = 0;
     this.problem = null;
+    this.refusal = null;
     this.contacted = true;
   }
 
   failed(problem, afterMs) {
     this.problem = problem;
     this.failures += 1;
-    const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (this.failures - 1));
-    const delay = Math.max(backoff * (0.5 + Math.random() / 2), afterMs);
     clearTimeout(this.retry);
     this.retry = setTimeout(() => {
       this.retry = 0;
       this.kick();
-    }, delay);
+    }, retryDelay(this.failures, afterMs));
     this.hooks.changed();
     return false;
   }
@@ -386,11 +491,12 @@ export class Autosave {
         this.stop();
         return;
       }
-      const wasDown = this.problem !== null;
-      this.answered();
+      const wasDown = this.problem !== null && this.problem !== 'refused';
+      if (this.problem !== 'refused') this.answered();
+      this.seen(json.revision);
       this.hooks.answers(json.answers ?? {}, json.revision);
       this.hooks.changed();
-      if (this.unsaved() && (wasDown || this.retry)) this.flush();
+      if (this.unsent() && (wasDown || this.retry) && this.problem !== 'refused') this.flush();
     } else if (status >= 500 || status === 404) {
       this.problem = status === 503 ? 'unavailable' : 'offline';
       this.hooks.changed();
@@ -399,8 +505,9 @@ export class Autosave {
 
   /**
    * The page is being hidden or closed: everything becomes a batch, is written synchronously,
-   * and is sent with keepalive so the request outlives the page. What is not acknowledged
-   * stays in the journal for the next visit.
+   * and is sent with keepalive so the request outlives the page. The requests may arrive in
+   * any order (the server applies them by seq). What is not acknowledged stays in the journal
+   * for the next visit, or for another open tab to take over.
    */
   leave() {
     if (this.stopped) return;
