@@ -108,6 +108,7 @@ impl App {
             tasks_stopped,
         );
         let store = self.state.store.clone();
+        let node = self.state.maintenance.clone();
         let router = router(self.state);
         // A node whose change writer has stopped cannot save an answer: it stops too, with an
         // error, so that whatever supervises it starts it again (the browsers keep every
@@ -121,6 +122,8 @@ impl App {
                     let _ = writer_failed.send(());
                 }
             }
+            // Long polls would hold the graceful shutdown up: they answer now.
+            node.stop_waiting();
         };
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)

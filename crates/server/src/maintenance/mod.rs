@@ -24,6 +24,7 @@
 
 pub mod admin;
 pub mod atom;
+pub mod availability;
 pub mod banner;
 pub mod downtime;
 pub mod gate;
@@ -50,6 +51,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/status", get(public::status))
+        .route("/api/v1/availability", get(availability::availability))
         .route("/maintenance.ics", get(ics::feed))
         .route("/maintenance.atom", get(atom::feed))
         .route("/maintenance/bypass", get(downtime::bypass))

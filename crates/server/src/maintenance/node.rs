@@ -88,6 +88,14 @@ pub struct MaintenanceNode {
     beat_at: AtomicI64,
     beat_drained: AtomicI64,
     polled: AtomicBool,
+    /// What is closed, for those waiting for it to open (the availability long poll).
+    closed_changes: watch::Sender<u8>,
+    /// True once the server is shutting down: long polls answer at once.
+    stopping: watch::Sender<bool>,
+    /// Clients waiting for end customers' requests to open again, and how many were waiting
+    /// when they last opened (to spread their return).
+    waiting: AtomicUsize,
+    returning: AtomicUsize,
 }
 
 /// Counts a request in flight until dropped.
@@ -125,6 +133,10 @@ impl MaintenanceNode {
             beat_at: AtomicI64::new(i64::MIN),
             beat_drained: AtomicI64::new(-1),
             polled: AtomicBool::new(false),
+            closed_changes: watch::Sender::new(0),
+            stopping: watch::Sender::new(false),
+            waiting: AtomicUsize::new(0),
+            returning: AtomicUsize::new(0),
         }
     }
 
@@ -220,6 +232,11 @@ impl MaintenanceNode {
         let before = self.closed.swap(closed, Ordering::SeqCst);
         metrics::gauge!("holdfast_maintenance_closed").set(f64::from(closed));
         if before != closed {
+            if before & END_CUSTOMERS != 0 && closed & END_CUSTOMERS == 0 {
+                self.returning
+                    .store(self.waiting.load(Ordering::SeqCst), Ordering::SeqCst);
+            }
+            self.closed_changes.send_replace(closed);
             tracing::info!(
                 closed_end_customers = closed & END_CUSTOMERS != 0,
                 closed_design = closed & DESIGN != 0,
@@ -312,6 +329,38 @@ impl MaintenanceNode {
     /// Asks the poller to re-read the windows at its next turn (after a plan changed here).
     pub fn windows_changed(&self) {
         self.windows_at.store(i64::MIN, Ordering::SeqCst);
+    }
+
+    /// Whether requests of `kind` are open on this node now.
+    pub fn open_for(&self, kind: u8) -> bool {
+        self.closed.load(Ordering::SeqCst) & kind == 0
+    }
+
+    /// Waits until requests of `kind` are open, at most `limit`, or the server stops; answers
+    /// whether they are open. Counted among the waiting meanwhile.
+    pub async fn wait_open(&self, kind: u8, limit: Duration) -> bool {
+        let mut closed = self.closed_changes.subscribe();
+        let mut stopping = self.stopping.subscribe();
+        if self.open_for(kind) {
+            return true;
+        }
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        tokio::select! {
+            _ = tokio::time::timeout(limit, closed.wait_for(|closed| closed & kind == 0)) => {}
+            _ = stopping.wait_for(|stopping| *stopping) => {}
+        }
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        self.open_for(kind)
+    }
+
+    /// How many clients were waiting when end customers' requests last opened again.
+    pub fn returning(&self) -> usize {
+        self.returning.load(Ordering::SeqCst)
+    }
+
+    /// The server is shutting down: every long poll answers now.
+    pub fn stop_waiting(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// Waits until no request of the kinds in `kinds` is in flight, at most `limit`.

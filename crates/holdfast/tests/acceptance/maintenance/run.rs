@@ -387,3 +387,53 @@ on_both_backends!(
         platform.stop().await;
     }
 );
+
+on_both_backends!(
+    a_page_waiting_for_the_end_of_a_downtime_hears_of_it_at_once,
+    |backend: Backend| async move {
+        let platform = Platform::start(backend, PHASE_2_START).await;
+        platform.with_claim("acme", "eu").await;
+        let availability = |wait: u64| {
+            let request = platform
+                .http
+                .get(format!("{}/api/v1/availability?wait={wait}", platform.url));
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.json::<Value>().await.unwrap()
+            }
+        };
+        assert_eq!(availability(0).await["open"], true, "open: at once");
+        assert_eq!(availability(20).await["open"], true, "open: no waiting");
+
+        platform
+            .cli_ok(&["maintenance", "begin", "--minutes", "20", "--json"])
+            .await;
+        let closed = availability(0).await;
+        assert_eq!(closed["open"], false);
+        assert!(closed["retry_after"].as_i64().unwrap() > 0, "{closed}");
+
+        // Pages wait for the end.
+        let waiting: Vec<_> = (0..3).map(|_| tokio::spawn(availability(20))).collect();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(
+            waiting.iter().all(|w| !w.is_finished()),
+            "held while closed"
+        );
+
+        platform.set_time(PHASE_2_START + 60_000).await;
+        let ended = std::time::Instant::now();
+        platform.cli_ok(&["maintenance", "end"]).await;
+        for waiter in waiting {
+            let answer = waiter.await.unwrap();
+            assert_eq!(answer["open"], true, "{answer}");
+            assert!(answer["spread_ms"].as_u64().unwrap() <= 3_000);
+        }
+        assert!(
+            ended.elapsed() < std::time::Duration::from_secs(10),
+            "answered at the end, not at the wait's end: {:?}",
+            ended.elapsed()
+        );
+        platform.stop().await;
+    }
+);
