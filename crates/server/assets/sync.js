@@ -34,15 +34,28 @@ const MAX_RETRY_MS = 10000;
 const REFUSED_RETRY_MS = 30000;
 /** How long after a Retry-After the retries of many pages are spread over. */
 const RETRY_SPREAD_MS = 5000;
+/**
+ * The long poll that tells a refused page the moment the service opens again
+ * (GET /api/v1/availability?wait=…): how long the server holds it, and how long we wait.
+ */
+const AVAILABILITY = '/api/v1/availability?wait=25';
+const AVAILABILITY_TIMEOUT_MS = 30000;
+/** The longest spread of a return the server may ask for. */
+const MAX_SPREAD_MS = 3000;
+/** One tab of a device asks, and tells the others (a browser opens few connections per host). */
+const WATCH_LOCK = 'holdfast-availability';
+const WATCH_CHANNEL = 'holdfast-availability';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A server asking for a longer pause than this is asked again anyway. */
 const MAX_RETRY_AFTER_MS = 300000;
 const REQUEST_TIMEOUT_MS = 8000;
 /** A record last written longer ago than this by a browser without Web Locks is abandoned. */
 const ABANDONED_MS = 60000;
 
-async function request(url, method, body, keepalive = false) {
+async function request(url, method, body, keepalive = false, timeoutMs = REQUEST_TIMEOUT_MS) {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     const response = await fetch(url, {
       method,
@@ -163,6 +176,15 @@ export class Autosave {
     this.debounce = 0;
     this.retry = 0;
     this.running = null;
+    /** Whether this tab waits for the service to open again (see `watch`). */
+    this.watching = false;
+    this.channel = null;
+    try {
+      this.channel = globalThis.BroadcastChannel ? new BroadcastChannel(WATCH_CHANNEL) : null;
+      if (this.channel) this.channel.onmessage = (event) => this.reopened(event.data);
+    } catch {
+      this.channel = null;
+    }
   }
 
   /**
@@ -463,15 +485,86 @@ export class Autosave {
       this.kick();
     }, retryDelay(this.failures, afterMs));
     this.hooks.changed();
+    this.watch();
     return false;
+  }
+
+  /** Whether the server refuses this tab for now (maintenance, unreachable). */
+  waiting() {
+    return !this.stopped && (this.problem === 'unavailable' || this.problem === 'offline');
+  }
+
+  /**
+   * While the service is closed or unreachable, asks the server to say the moment it opens
+   * (a long poll), instead of waiting for the next retry. One tab of the device asks (under a
+   * Web Lock) and tells the others through a BroadcastChannel.
+   */
+  watch() {
+    if (this.watching || !this.waiting()) return;
+    this.watching = true;
+    const locks = this.channel ? globalThis.navigator?.locks : null;
+    const asking = locks
+      ? locks.request(WATCH_LOCK, () => this.ask()).catch(() => this.ask())
+      : this.ask();
+    asking.finally(() => {
+      this.watching = false;
+    });
+  }
+
+  /** The long poll itself, until the service opens or this tab no longer waits. */
+  async ask() {
+    let refusedWhileOpen = 0;
+    while (this.waiting()) {
+      let answer = null;
+      try {
+        answer = await request(AVAILABILITY, 'GET', null, false, AVAILABILITY_TIMEOUT_MS);
+      } catch {
+        answer = null;
+      }
+      if (answer?.status === 200 && answer.json?.open === true) {
+        this.channel?.postMessage({ open: true, spread_ms: answer.json.spread_ms });
+        await this.reopened(answer.json);
+        // Said to be open, yet this tab is still refused (another node, a proxy): back off.
+        if (this.waiting()) await sleep(retryDelay((refusedWhileOpen += 1), 0));
+        continue;
+      }
+      if (answer?.status === 200 && answer.json?.open === false) continue;
+      // No answer (unreachable, or a server without the long poll): as a retry would.
+      await sleep(retryDelay(Math.max(this.failures, 1), 0));
+    }
+  }
+
+  /** The service is open again: come back, at a random moment of the spread it asked for. */
+  async reopened(message) {
+    if (!message?.open || !this.waiting() || this.returning) return;
+    this.returning = true;
+    try {
+      const spread = Math.min(Math.max(Number(message.spread_ms) || 0, 0), MAX_SPREAD_MS);
+      await sleep(Math.random() * spread);
+      clearTimeout(this.retry);
+      this.retry = 0;
+      this.failures = 0;
+      await this.refresh();
+      if (!this.waiting() && this.unsent()) await this.flush();
+      this.hooks.reopened?.();
+    } finally {
+      this.returning = false;
+    }
   }
 
   /** The session was submitted: nothing more to save. */
   stop() {
+    this.close();
+    this.hooks.submitted();
+  }
+
+  /** Ends this tab's work (the page goes away): no timer or message keeps it going. */
+  close() {
     this.stopped = true;
     clearTimeout(this.retry);
     clearTimeout(this.debounce);
-    this.hooks.submitted();
+    this.channel?.close();
+    this.channel = null;
   }
 
   /** Asks the server what it holds (another tab's changes, or whether it is back). */
@@ -483,6 +576,7 @@ export class Autosave {
     } catch {
       this.problem = this.problem ?? 'offline';
       this.hooks.changed();
+      this.watch();
       return;
     }
     const { status, json } = response;
@@ -500,6 +594,7 @@ export class Autosave {
     } else if (status >= 500 || status === 404) {
       this.problem = status === 503 ? 'unavailable' : 'offline';
       this.hooks.changed();
+      this.watch();
     }
   }
 
