@@ -13,6 +13,11 @@ import { setUpResume } from './resume.js';
 /** How often a visible page asks the server for changes made elsewhere (another tab). */
 const REFRESH_MS = 15000;
 const MIN_REFRESH_GAP_MS = 2000;
+/**
+ * How long Back, Next and Submit wait for the server to answer before they are refused: a
+ * server that is alive but does not answer must not make the buttons look dead.
+ */
+const STEP_WAIT_MS = 4000;
 
 function parse(text, fallback) {
   try {
@@ -109,8 +114,12 @@ async function startForm(form) {
     }
   };
 
+  let answered = 0; // how many answers the server has given, to tell that it is there
   const created = new Autosave(token, client, journal, {
-    answers: adopt,
+    answers: (answers, revision) => {
+      answered += 1;
+      adopt(answers, revision);
+    },
     changed: update,
     // Submitted (maybe in another tab): the reload shows the confirmation.
     submitted: () => journal.forget(token).finally(() => location.reload()),
@@ -132,8 +141,17 @@ async function startForm(form) {
   }
   update();
 
-  // Back, Next and Submit first make sure the server holds everything; while it cannot be
-  // reached they are refused here, and the form stays as it is.
+  // Back, Next and Submit first make sure the server holds everything and answers (asked, if
+  // nothing was left to save), within STEP_WAIT_MS; while it cannot be reached, or does not
+  // answer, they are refused here, and the form stays as it is.
+  const serverHolds = async () => {
+    const before = answered;
+    if (!(await autosave.flush())) return false;
+    if (answered === before) await autosave.refresh();
+    return answered > before;
+  };
+  const within = (ms, promise) =>
+    Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms, false))]);
   let busy = false;
   let passing = false;
   form.addEventListener('submit', async (event) => {
@@ -146,7 +164,7 @@ async function startForm(form) {
       const value = read(form, id, typeOf(id));
       if (value !== undefined && !same(value, latest(id))) autosave.edit(id, value);
     }
-    const saved = await autosave.flush();
+    const saved = await within(STEP_WAIT_MS, serverHolds());
     // Leave this event's dispatch before submitting again: a submission requested while the
     // form is still firing its submit event is ignored.
     await new Promise((resolve) => setTimeout(resolve, 0));

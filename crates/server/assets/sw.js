@@ -5,8 +5,16 @@
 // be reached at all (or a gateway says so: 502, 504), so that a reload while the server is
 // down shows the form, and the page script fills in the answers kept on this device. A 503
 // (maintenance) is shown as it is. The API is never cached, and nothing else is touched.
+//
+// A server that is alive but does not answer is unreachable too: a page or asset that has not
+// come within NETWORK_TIMEOUT_MS is answered with the copy, if there is one (else the network
+// is waited for). Every copy answered carries the header `Holdfast-Copy: kept`, so that a page
+// checking whether the service is back (maintenance.js) does not take the copy for the server.
 
 const CACHE = 'holdfast-pages-v1';
+/** How long a page or asset waits for the network before the copy is shown instead. */
+const NETWORK_TIMEOUT_MS = 3500;
+const COPY_HEADER = 'Holdfast-Copy';
 const ASSETS = [
   '/assets/holdfast.css',
   '/assets/holdfast.js',
@@ -50,19 +58,41 @@ async function keep(path, response) {
   }
 }
 
+/** The copy of `url`, marked as a copy; undefined if there is none. */
 async function copyOf(url) {
   const cache = await caches.open(CACHE);
-  return cache.match(url.pathname, { ignoreSearch: true });
+  const copy = await cache.match(url.pathname, { ignoreSearch: true });
+  if (!copy) return undefined;
+  const headers = new Headers(copy.headers);
+  headers.set(COPY_HEADER, 'kept');
+  return new Response(copy.body, { status: copy.status, statusText: copy.statusText, headers });
 }
 
 async function networkFirst(event, url) {
+  const abort = new AbortController();
+  const network = fetch(event.request, { signal: abort.signal });
+  let timer;
+  const slow = new Promise((resolve) => {
+    timer = setTimeout(resolve, NETWORK_TIMEOUT_MS);
+  });
   let response;
   try {
-    response = await fetch(event.request);
+    response = await Promise.race([network, slow]);
+    if (!response) {
+      // Alive but not answering: the copy if there is one, else keep waiting.
+      const copy = await copyOf(url);
+      if (copy) {
+        abort.abort();
+        return copy;
+      }
+      response = await network;
+    }
   } catch (error) {
     const copy = await copyOf(url);
     if (copy) return copy;
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
   if (isSessionPage(url) && (response.status === 502 || response.status === 504)) {
     const copy = await copyOf(url);
