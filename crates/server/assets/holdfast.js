@@ -30,8 +30,10 @@ function parse(text, fallback) {
 function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
   const passedThrough = Boolean(navigator.serviceWorker.controller);
+  // The worker of this version of the assets (/assets/{version}/holdfast.js) keeps them.
+  const version = /\/assets\/([0-9a-f]+)\//.exec(import.meta.url)?.[1];
   navigator.serviceWorker
-    .register('/sw.js', { scope: '/' })
+    .register(version ? `/sw.js?v=${version}` : '/sw.js', { scope: '/' })
     .then(() => navigator.serviceWorker.ready)
     .then((registration) => {
       // This load did not pass through the worker: ask it to keep this page now.
