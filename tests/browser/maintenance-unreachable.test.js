@@ -2,8 +2,9 @@
 // "Never lose an answer, at the edges", point 12a). A person is on the maintenance page when
 // the server becomes unreachable (the proxy in front of it closes every connection): the page's
 // check finds no server — the service worker's kept copy of the form is no answer from it — so
-// it does not say the service is back, and stays. Once the server can be reached and the
-// maintenance has ended, the page takes the person back to their form by itself.
+// it does not say the service is back, and stays; nor when the server accepts the check and
+// never answers. Once the server can be reached and the maintenance has ended, the page takes
+// the person back to their form by itself.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -58,6 +59,16 @@ for (const backend of backends()) {
       await eventually('the maintenance page to check', () => checks > 0, CHECK_TIMEOUT_MS);
       await sleep(3000);
       assert.equal(navigations, 0, 'the maintenance page reloaded: it took the unreachable server for an open one');
+      await person.seesHeading('Down for maintenance');
+      assert.doesNotMatch(await status.textContent(), /The service is back/);
+
+      // The server is alive but does not answer: the same.
+      proxy.clear();
+      proxy.rule({ hang: true });
+      const checked = checks;
+      await eventually('the maintenance page to check again', () => checks > checked, CHECK_TIMEOUT_MS);
+      await sleep(12000);
+      assert.equal(navigations, 0, 'the maintenance page reloaded: it took the hung server for an open one');
       await person.seesHeading('Down for maintenance');
       assert.doesNotMatch(await status.textContent(), /The service is back/);
 
