@@ -30,7 +30,7 @@
 // seen, as "METHOD /path?query". clear() drops the rules, the jitter and the refusal, but leaves
 // requests already hanging as they are (the client gives up on them; stop() closes them).
 //
-// Only node:http and node:net; no dependency.
+// Only node:http; no dependency.
 
 import http from 'node:http';
 
