@@ -15,8 +15,11 @@ const REFRESH_MS = 15000;
 const MIN_REFRESH_GAP_MS = 2000;
 /** How often the journal is looked at for tabs that closed with changes unsent. */
 const SWEEP_MS = 2000;
-/** How long Back, Next and Submit wait for the server before saying why they cannot go on. */
-const MOVE_WAIT_MS = 4000;
+/**
+ * How long Back, Next and Submit wait for the server to answer before they are refused: a
+ * server that is alive but does not answer must not make the buttons look dead.
+ */
+const STEP_WAIT_MS = 4000;
 
 function parse(text, fallback) {
   try {
@@ -29,8 +32,10 @@ function parse(text, fallback) {
 function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
   const passedThrough = Boolean(navigator.serviceWorker.controller);
+  // The worker of this version of the assets (/assets/{version}/holdfast.js) keeps them.
+  const version = /\/assets\/([0-9a-f]+)\//.exec(import.meta.url)?.[1];
   navigator.serviceWorker
-    .register('/sw.js', { scope: '/' })
+    .register(version ? `/sw.js?v=${version}` : '/sw.js', { scope: '/' })
     .then(() => navigator.serviceWorker.ready)
     .then((registration) => {
       // This load did not pass through the worker: ask it to keep this page now.
@@ -173,8 +178,12 @@ async function startForm(form) {
     }
   };
 
+  let answered = 0; // how many answers the server has given, to tell that it is there
   const created = new Autosave(token, client, journal, {
-    answers: adopt,
+    answers: (answers, revision) => {
+      answered += 1;
+      adopt(answers, revision);
+    },
     changed: update,
     held: (id) => {
       if (ids.includes(id)) showHeld(form, id, created.held[id], choose);
@@ -218,8 +227,17 @@ async function startForm(form) {
   }
   update();
 
-  // Back, Next and Submit first make sure the server holds everything; while it cannot be
-  // reached they are refused here, and the form stays as it is.
+  // Back, Next and Submit first make sure the server holds everything and answers (asked, if
+  // nothing was left to save), within STEP_WAIT_MS; while it cannot be reached, or does not
+  // answer, they are refused here, and the form stays as it is.
+  const serverHolds = async () => {
+    const before = answered;
+    if (!(await autosave.flush())) return false;
+    if (answered === before) await autosave.refresh();
+    return answered > before;
+  };
+  const within = (ms, promise) =>
+    Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms, false))]);
   let busy = false;
   let passing = false;
   form.addEventListener('submit', async (event) => {
@@ -235,10 +253,7 @@ async function startForm(form) {
     }
     // Changes of tabs that closed are sent first: Submit must not leave them behind.
     await autosave.sweep();
-    const saved = await Promise.race([
-      autosave.flush(),
-      new Promise((resolve) => setTimeout(() => resolve(false), MOVE_WAIT_MS)),
-    ]);
+    const saved = await within(STEP_WAIT_MS, serverHolds());
     await autosave.sweep();
     // Leave this event's dispatch before submitting again: a submission requested while the
     // form is still firing its submit event is ignored.

@@ -49,7 +49,7 @@ const WATCH_CHANNEL = 'holdfast-availability';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A server asking for a longer pause than this is asked again anyway. */
 const MAX_RETRY_AFTER_MS = 300000;
-const REQUEST_TIMEOUT_MS = 8000;
+const REQUEST_TIMEOUT_MS = 6000;
 /** A record last written longer ago than this by a browser without Web Locks is abandoned. */
 const ABANDONED_MS = 60000;
 
