@@ -6,7 +6,7 @@
 
 import { openJournal, snapshotKey } from './journal.js';
 import { Autosave, claimClient } from './sync.js';
-import { fieldIds, read, same, showVisible, write } from './form.js';
+import { fieldIds, read, same, showVisible, watchAnswers, write } from './form.js';
 import { refusedText, showAlert, showStatus } from './status.js';
 import { setUpResume } from './resume.js';
 
@@ -42,6 +42,8 @@ async function startForm(form) {
   const alertEl = document.getElementById('save-alert');
   const typeOf = (id) => spec[id]?.type;
   let autosave = null;
+  // Tell at the field when typed text is cut or a number cannot be read.
+  watchAnswers(form, spec);
 
   // Listen from the start: what is typed while the journal opens is taken up afterwards.
   const early = new Set();
