@@ -1,10 +1,17 @@
 //! Between HTML forms and answers: what a posted form means as an answer, and what to put back
 //! into a form to show an answer.
 //!
-//! The HTML controls this assumes: text inputs and textareas; `type=number` (the value is a
-//! decimal number such as `12`, `-0.5` or `1e3`); `type=date` (`YYYY-MM-DD`); radio buttons or a
-//! select for a choice; checkboxes for a multichoice; two radio buttons with the values `yes`
-//! and `no` for a boolean; one checkbox with the value `yes` for a consent.
+//! The HTML controls this assumes: text inputs and textareas; a text input for a number (see
+//! [`read_number`]: `12`, `-0.5`, `1e3`, and a decimal comma as in `1500,50`); `type=date`
+//! (`YYYY-MM-DD`); radio buttons or a select for a choice; checkboxes for a multichoice; two
+//! radio buttons with the values `yes` and `no` for a boolean; one checkbox with the value `yes`
+//! for a consent.
+//!
+//! Numbers are typed as text rather than into `type=number`, whose reading depends on the
+//! browser's language (a German browser read `1.500,50` as 1.5005). The rule, the same in the
+//! page script (`assets/form.js`), is the same for everyone: `.` or `,` is the decimal
+//! separator; thousands separators are refused with a message, never guessed at, and so is a
+//! number that only a thousands separator could explain (`1.500` could be 1500 or 1.5).
 //!
 //! Conversion reads only the shape of the input; limits (length, options chosen …) are the
 //! business of the answer checks in `answers`.
@@ -58,6 +65,7 @@ impl Field {
     /// [`Field::answer_from_form`] (a number as `12.5`, a boolean as `yes`/`no`, a multichoice
     /// as its chosen values). No answer, or one of the wrong type, gives nothing.
     pub fn form_values(&self, answer: Option<&Value>) -> Vec<String> {
+        // Numbers are written so that they read back unambiguously: 1.125 as `1.1250`.
         let Some(answer) = answer else {
             return Vec::new();
         };
@@ -65,7 +73,11 @@ impl Field {
             (FieldKind::Boolean, Value::Bool(b)) => vec![if *b { "yes" } else { "no" }.to_owned()],
             (FieldKind::Consent, Value::Bool(true)) => vec!["yes".to_owned()],
             (FieldKind::Consent, _) => Vec::new(),
-            (_, Value::Number(n)) => n.as_f64().map(format_number).into_iter().collect(),
+            (_, Value::Number(n)) => n
+                .as_f64()
+                .map(|n| unambiguous(format_number(n)))
+                .into_iter()
+                .collect(),
             (_, Value::String(s)) => vec![s.clone()],
             (FieldKind::Multichoice { .. }, Value::Array(items)) => items
                 .iter()
@@ -86,9 +98,7 @@ fn single(kind: &FieldKind, value: &str) -> Result<Option<Value>, String> {
             if trimmed.is_empty() {
                 return Ok(None);
             }
-            parse_number(trimmed)
-                .map(Some)
-                .ok_or_else(|| "Enter a number, for example 12 or 12.5".to_owned())
+            read_number(trimmed).map(Some)
         }
         FieldKind::Date { .. } => {
             let trimmed = value.trim();
@@ -123,6 +133,69 @@ fn single(kind: &FieldKind, value: &str) -> Result<Option<Value>, String> {
 
 fn text(value: String) -> Option<Value> {
     (!value.trim().is_empty()).then_some(Value::String(value))
+}
+
+/// What to tell a person whose number is written with thousands separators.
+pub(crate) const NUMBER_GROUPED_MESSAGE: &str =
+    "Write the number without thousands separators, for example 1500 or 1500.50 (or 1500,50)";
+const NUMBER_MESSAGE: &str = "Enter a number, for example 12 or 12.5";
+
+/// Reads a number as typed into a number field's text input: [`parse_number`]'s decimal
+/// numbers, with `,` accepted as the decimal separator. Refused with a message for the person:
+/// thousands separators (`1.500,50`, `1,500.50`, `1 500`, `1'500`, `1.000.000`), and a single
+/// separator followed by exactly three digits after one to three digits (`1.500`, `12,345`),
+/// which in half the world is a thousands separator: the message names both readings.
+pub(crate) fn read_number(text: &str) -> Result<Value, String> {
+    let text = text.trim();
+    let (sign, unsigned) = match text.strip_prefix(['-', '+']) {
+        Some(rest) => (&text[..1], rest),
+        None => ("", text),
+    };
+    let separators = unsigned.matches(['.', ',']).count();
+    let grouping = |c: char| matches!(c, ' ' | '\'' | '_' | '\u{a0}' | '\u{202f}' | '’');
+    if separators > 1 || unsigned.contains(grouping) {
+        let bare: String = unsigned.chars().filter(|c| !grouping(*c)).collect();
+        let looks_grouped = bare
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+            && bare.chars().any(|c| c.is_ascii_digit());
+        return Err(if looks_grouped {
+            NUMBER_GROUPED_MESSAGE
+        } else {
+            NUMBER_MESSAGE
+        }
+        .to_owned());
+    }
+    if let Some((whole, fraction)) = unsigned.split_once(['.', ','])
+        && (1..=3).contains(&whole.len())
+        && !whole.starts_with('0')
+        && fraction.len() == 3
+        && whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        let decimals = fraction.trim_end_matches('0');
+        let small = if decimals.is_empty() {
+            format!("{sign}{whole}")
+        } else {
+            format!("{sign}{whole}.{decimals}")
+        };
+        return Err(format!(
+            "{text} could mean {sign}{whole}{fraction} or {small}: write one of these, \
+             without a thousands separator"
+        ));
+    }
+    parse_number(&text.replacen(',', ".", 1)).ok_or_else(|| NUMBER_MESSAGE.to_owned())
+}
+
+/// A number as [`format_number`] writes it, made unambiguous for [`read_number`]: `1.125`
+/// becomes `1.1250`.
+fn unambiguous(text: String) -> String {
+    match read_number(&text) {
+        Err(_) => format!("{text}0"),
+        Ok(_) => text,
+    }
 }
 
 /// A decimal number as an HTML number input sends it: an optional sign, digits with an
@@ -183,6 +256,89 @@ mod tests {
             "١٢",
         ] {
             assert_eq!(parse_number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_decimal_comma_is_read_as_a_decimal_point() {
+        for (text, expected) in [
+            ("1500,50", json!(1500.5)),
+            ("1500.50", json!(1500.5)),
+            ("-1,5", json!(-1.5)),
+            (",5", json!(0.5)),
+            ("0,125", json!(0.125)),
+            ("1234,567", json!(1234.567)),
+            (" 1250,50 ", json!(1250.5)),
+            ("1,5e3", json!(1500)),
+            ("12", json!(12)),
+        ] {
+            assert_eq!(read_number(text), Ok(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn thousands_separators_are_refused_not_misread() {
+        for grouped in [
+            "1.500,50",
+            "1,500.50",
+            "1.000.000",
+            "1,000,000",
+            "1 500",
+            "1'500,50",
+            "1\u{a0}500",
+            "-1.500,5",
+        ] {
+            assert_eq!(
+                read_number(grouped),
+                Err(NUMBER_GROUPED_MESSAGE.to_owned()),
+                "{grouped}"
+            );
+        }
+        assert_eq!(
+            read_number("1.500"),
+            Err(
+                "1.500 could mean 1500 or 1.5: write one of these, without a thousands separator"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            read_number("-12,250"),
+            Err("-12,250 could mean -12250 or -12.25: write one of these, without a thousands separator".to_owned())
+        );
+        assert_eq!(
+            read_number("2,000"),
+            Err(
+                "2,000 could mean 2000 or 2: write one of these, without a thousands separator"
+                    .to_owned()
+            )
+        );
+        for bad in ["twelve", "1,2,x", "NaN", "1.5.x"] {
+            assert_eq!(read_number(bad), Err(NUMBER_MESSAGE.to_owned()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_put_back_into_the_form_read_back_the_same() {
+        for n in [1.125, -1.125, 1.5, 12.345, 1500.5, 1e20, 0.001] {
+            let field = Field {
+                id: "n".to_owned(),
+                label: "N".to_owned(),
+                help: None,
+                required: false,
+                visible_if: None,
+                kind: FieldKind::Number {
+                    min: None,
+                    max: None,
+                    integer: false,
+                },
+            };
+            let values = field.form_values(Some(&json!(n)));
+            let posted: Vec<&str> = values.iter().map(String::as_str).collect();
+            assert_eq!(
+                field.answer_from_form(&posted),
+                Ok(Some(json!(n))),
+                "{n}: {values:?}"
+            );
         }
     }
 }

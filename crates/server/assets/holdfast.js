@@ -6,8 +6,8 @@
 
 import { openJournal, snapshotKey } from './journal.js';
 import { Autosave, claimClient } from './sync.js';
-import { fieldIds, read, same, showVisible, write } from './form.js';
-import { HELD_TEXT, REFUSED_TEXT, showAlert, showStatus } from './status.js';
+import { fieldIds, read, same, showVisible, watchAnswers, write } from './form.js';
+import { HELD_TEXT, REFUSED_TEXT, refusedText, showAlert, showStatus } from './status.js';
 import { setUpResume } from './resume.js';
 
 /** How often a visible page asks the server for changes made elsewhere (another tab). */
@@ -41,7 +41,7 @@ function registerServiceWorker() {
       // This load did not pass through the worker: ask it to keep this page now.
       if (!passedThrough) registration.active?.postMessage({ keep: location.pathname });
     })
-    .catch(() => {});
+    .catch((error) => console.warn('Holdfast: no service worker, so no copy of the page:', error));
 }
 
 /** An answer as a person reads it in a sentence. */
@@ -97,6 +97,8 @@ async function startForm(form) {
   const alertEl = document.getElementById('save-alert');
   const typeOf = (id) => spec[id]?.type;
   let autosave = null;
+  // Tell at the field when typed text is cut or a number cannot be read.
+  watchAnswers(form, spec);
 
   // Listen from the start: what is typed while the journal opens is taken up afterwards.
   const early = new Set();
@@ -116,6 +118,15 @@ async function startForm(form) {
   form.addEventListener('focusout', () => autosave?.soon());
 
   const journal = await openJournal();
+  // Where this device keeps answers (journal.js `mode`): told in the save state, and shown on
+  // the form as data-journal for tests and support.
+  form.dataset.journal = journal.mode;
+  journal.addEventListener('mode', () => {
+    form.dataset.journal = journal.mode;
+    if (autosave) update();
+  });
+  // Whether this page has taken up everything the journal keeps (false while IndexedDB opens).
+  let journalTaken = journal.known;
   const client = await claimClient();
 
   // What the server is known to hold: the page's answers, or the journal's snapshot if newer
@@ -158,7 +169,9 @@ async function startForm(form) {
   };
   const update = () => {
     if (!autosave) return;
-    showStatus(statusEl, autosave.state());
+    // Never "Saved" while the journal may hold answers not read yet (IndexedDB still opening).
+    const state = autosave.state();
+    showStatus(statusEl, state === 'saved' && !journalTaken ? '' : state, journal.mode);
     if (autosave.state() === 'saved') showAlert(alertEl, '');
     showVisible(form, spec, current());
   };
@@ -261,9 +274,7 @@ async function startForm(form) {
     busy = false;
     const conflict = Object.values(autosave.held).some((h) => h.kind === 'conflict');
     const refusal = !saved
-      ? button?.value === 'submit'
-        ? REFUSED_TEXT.submit
-        : REFUSED_TEXT.move
+      ? refusedText(button?.value === 'submit' ? 'submit' : 'move', journal.mode)
       : conflict
         ? REFUSED_TEXT.conflict
         : autosave.elsewhere
@@ -335,6 +346,21 @@ async function startForm(form) {
 
   refresh();
   if (autosave.unsaved()) autosave.flush();
+
+  // IndexedDB opened late: take up and show what it kept (an earlier visit's unsaved answers),
+  // over the server's answers but not over what was typed here since.
+  if (!journalTaken) {
+    journal.ready.then(async () => {
+      await autosave.restore();
+      journalTaken = true;
+      const kept = autosave.localAnswers();
+      for (const id of ids) {
+        if (id in kept && !same(read(form, id, typeOf(id)), kept[id])) write(form, id, typeOf(id), kept[id]);
+      }
+      update();
+      if (autosave.unsaved()) autosave.flush();
+    });
+  }
 }
 
 /**

@@ -1,10 +1,14 @@
 // What the person is told: the save state (role="status", polite) and the error that stops a
 // step change or Submit while the server cannot be reached (role="alert").
 //
+// While the server cannot be reached, the texts say where the answers are: kept on this device
+// (the journal in IndexedDB), kept but not safe from a browser crash (localStorage only), or
+// not kept at all (nothing can be stored: keep the page open). See journal.js `mode`.
+//
 // These texts are a public contract (docs/browser.md): tests outside the project wait for the
-// exact word "Saved".
+// exact word "Saved", and match "kept on this device".
 
-/** The save state's text, by state (sync.js `Autosave.state()`). */
+/** The save state's text, by state (sync.js `Autosave.state()`), where the device keeps answers. */
 export const STATUS_TEXT = {
   saved: 'Saved',
   saving: 'Saving…',
@@ -17,6 +21,22 @@ export const STATUS_TEXT = {
   invalid: 'Not saved: an answer was not accepted. See the message at the answer.',
   refused:
     'Not saved: the server refused your answers. They are kept on this device and will be sent again.',
+};
+
+/** The texts of the states that depend on the journal's mode, when it is not IndexedDB. */
+const KEPT_TEXT = {
+  localstorage: {
+    offline:
+      'No connection. Your answers are kept on this device and will be saved when the connection is back, but the last ones may be lost if the browser crashes before then.',
+    unavailable:
+      'The service is briefly unavailable. Your answers are kept on this device and will be saved when the service is back, but the last ones may be lost if the browser crashes before then.',
+  },
+  memory: {
+    offline:
+      'No connection. Your answers are not saved yet and this browser cannot store them: keep this page open until the connection is back.',
+    unavailable:
+      'The service is briefly unavailable. Your answers are not saved yet and this browser cannot store them: keep this page open until the service is back.',
+  },
 };
 
 /** Why a step change or Submit did not happen, by the button pressed. */
@@ -39,11 +59,32 @@ export const HELD_TEXT = {
   letGo: 'Use the other answer',
 };
 
-/** Shows a save state; the text changes only when the state does, so it is announced once. */
-export function showStatus(el, state) {
-  if (!el || el.dataset.state === state) return;
+/** The same, when this browser cannot store the answers (journal mode 'memory'). */
+const REFUSED_NOT_KEPT_TEXT = {
+  submit:
+    'Your answers are not saved yet and this browser cannot store them, so keep this page open: they cannot be submitted right now because the service cannot be reached. Submitting will work once the service is back.',
+  move: 'Your answers are not saved yet and this browser cannot store them, so keep this page open: you cannot change steps right now because the service cannot be reached. This will work once the service is back.',
+};
+
+/** The save state's text for `state` when the journal's mode is `mode`. */
+export function statusText(state, mode = 'indexeddb') {
+  return KEPT_TEXT[mode]?.[state] ?? STATUS_TEXT[state] ?? '';
+}
+
+/** The refusal's text for the button pressed (`submit` or `move`) and the journal's mode. */
+export function refusedText(button, mode = 'indexeddb') {
+  return (mode === 'memory' ? REFUSED_NOT_KEPT_TEXT : REFUSED_TEXT)[button];
+}
+
+/**
+ * Shows a save state; the text changes only when it does, so it is announced once. `mode` is
+ * the journal's (journal.js), 'indexeddb' if not given.
+ */
+export function showStatus(el, state, mode) {
+  const text = statusText(state, mode);
+  if (!el || el.textContent === text) return;
   el.dataset.state = state;
-  el.textContent = STATUS_TEXT[state] ?? '';
+  el.textContent = text;
 }
 
 /** Shows the alert with `text`, or hides it when `text` is empty. */

@@ -30,13 +30,14 @@ pub struct OptionView {
 pub enum Control {
     /// A single `<input>`.
     Input {
-        /// `text`, `email`, `tel`, `number` or `date`.
+        /// `text`, `email`, `tel` or `date` (a number is typed into a `text` input: see
+        /// `holdfast_definition`'s form module for why and how it is read).
         input_type: &'static str,
         /// The `inputmode` hint, if any.
         inputmode: Option<&'static str>,
         /// The `autocomplete` hint, if any.
         autocomplete: Option<&'static str>,
-        /// Other attributes (min, max, maxlength, step).
+        /// Other attributes (maxlength, spellcheck).
         attrs: Vec<(&'static str, String)>,
     },
     /// A `<textarea>`.
@@ -98,43 +99,46 @@ impl FieldView {
                 })
                 .collect()
         };
+        // Every text-like input is limited to what the server accepts (HTML counts UTF-16
+        // units, the server characters: the page is never the more lenient).
+        let maxlength = || {
+            field
+                .kind
+                .max_chars()
+                .map(|max| ("maxlength", max.to_string()))
+        };
         let control = match &field.kind {
-            FieldKind::Text { max_length, .. } => Control::Input {
+            FieldKind::Text { .. } => Control::Input {
                 input_type: "text",
                 inputmode: None,
                 autocomplete: None,
-                attrs: vec![("maxlength", max_length.to_string())],
+                attrs: maxlength().into_iter().collect(),
             },
-            FieldKind::Textarea { max_length, .. } => Control::Textarea {
-                attrs: vec![("maxlength", max_length.to_string())],
+            FieldKind::Textarea { .. } => Control::Textarea {
+                attrs: maxlength().into_iter().collect(),
             },
             FieldKind::Email => Control::Input {
                 input_type: "email",
                 inputmode: None,
                 autocomplete: Some("email"),
-                attrs: vec![("spellcheck", "false".to_owned())],
+                attrs: [("spellcheck", "false".to_owned())]
+                    .into_iter()
+                    .chain(maxlength())
+                    .collect(),
             },
             FieldKind::Tel => Control::Input {
                 input_type: "tel",
                 inputmode: None,
                 autocomplete: Some("tel"),
-                attrs: Vec::new(),
+                attrs: maxlength().into_iter().collect(),
             },
-            FieldKind::Number { min, max, integer } => {
-                let mut attrs = vec![("step", if *integer { "1" } else { "any" }.to_owned())];
-                if let Some(min) = min {
-                    attrs.push(("min", min.to_string()));
-                }
-                if let Some(max) = max {
-                    attrs.push(("max", max.to_string()));
-                }
-                Control::Input {
-                    input_type: "number",
-                    inputmode: Some(if *integer { "numeric" } else { "decimal" }),
-                    autocomplete: None,
-                    attrs,
-                }
-            }
+            // Not `type=number`: its reading depends on the browser's language.
+            FieldKind::Number { integer, .. } => Control::Input {
+                input_type: "text",
+                inputmode: Some(if *integer { "numeric" } else { "decimal" }),
+                autocomplete: Some("off"),
+                attrs: vec![("spellcheck", "false".to_owned())],
+            },
             FieldKind::Date { .. } => Control::Input {
                 input_type: "date",
                 inputmode: None,
