@@ -424,6 +424,13 @@ export class Tab {
     this.within(() => this.refresh());
   }
 
+  /** The window gains focus (the person clicks into it): the page asks the server. */
+  focus() {
+    if (this.state !== 'open') return;
+    this.show();
+    this.within(() => this.refresh());
+  }
+
   /** The browser is back online: the page's `online` handler. */
   online() {
     if (this.state !== 'open') return;

@@ -5,7 +5,8 @@
 // person typed (in any tab), and a maintenance window lost no change.
 //
 // The person at a conflict ("changed in another window… which one do you want to keep?")
-// keeps their value if it is the last one they typed for that field, else takes the other.
+// keeps their value if it is the last one they typed for that field, else takes the other;
+// they notice conflicts now and then between steps, and always at the end.
 //
 // Each history comes from a seed: `SEED=n` replays one, `SEEDS=n` runs seeds 1…n (default 10),
 // on SQLite and, when HOLDFAST_TEST_POSTGRES_URL is set, on PostgreSQL. A failure prints the
@@ -22,7 +23,7 @@ const FIELDS = ['full_name', 'phone', 'account_holder'];
 /** How long the end waits for every tab to settle (a maintenance Retry-After is 30 s). */
 const SETTLE_MS = 90000;
 /** How many histories run at once (each has a server of its own). */
-const PARALLEL = Number(process.env.SIM_PARALLEL ?? 4);
+const PARALLEL = Number(process.env.SIM_PARALLEL ?? 5);
 
 function seeds() {
   if (process.env.SEED) return [Number(process.env.SEED)];
@@ -164,9 +165,10 @@ async function history(backend, seed) {
       let roll = random.next() * list.reduce((sum, [, w]) => sum + w, 0);
       const [name] = list.find(([, w]) => (roll -= w) < 0) ?? list[0];
       await steps[name]();
-      resolveConflicts();
+      // The person does not always notice a conflict at once: tabs may close, reload or
+      // take over other tabs' records while one is held.
+      if (random.chance(0.3)) resolveConflicts();
       await sleep(random.int(0, 600));
-      resolveConflicts();
     }
 
     // The dust settles: server up, maintenance over, online; a fresh tab takes over every gone
@@ -176,6 +178,8 @@ async function history(backend, seed) {
     if (world.maintenance) await steps.end();
     device.goOnline();
     await device.open(token);
+    // The person looks at every tab (a hidden one would otherwise wait out a Retry-After).
+    for (const tab of openTabs()) tab.focus();
     const deadline = Date.now() + SETTLE_MS;
     for (;;) {
       resolveConflicts();
@@ -185,6 +189,7 @@ async function history(backend, seed) {
         all.every((t) => t.state === 'open' && t.autosave.state() === 'saved' && !t.autosave.unsaved()) &&
         records.length === 0;
       if (settled) break;
+      for (const tab of openTabs()) if (!tab.visible) tab.focus();
       if (Date.now() > deadline) {
         throw new Error(`the tabs did not settle within ${SETTLE_MS / 1000} s`);
       }
