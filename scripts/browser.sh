@@ -3,7 +3,8 @@
 # binary, on SQLite and — when HOLDFAST_TEST_POSTGRES_URL is set — on PostgreSQL.
 # Installs what they need first: Debian's chromium (only if /usr/bin/chromium is missing), and
 # node + npm if missing (the tests need Node 20 or newer); then `npm ci` from the committed
-# package-lock.json (playwright-core only: it downloads no browser). Fails if a test fails.
+# package-lock.json (playwright-core only: it downloads no browser). Then the simulations
+# (tests/sim: sync.js in Node, many tabs, random histories). Fails if a test fails.
 
 apt_install() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -38,5 +39,11 @@ run_browser_tests() {
     npm ci --no-audit --no-fund --loglevel=error || exit 1
     # One file at a time: each starts servers and a Chromium of its own.
     node --test --test-concurrency=1
+  ) || return 1
+  # The simulations: the page's autosave (sync.js) in Node against the same binary; no
+  # browser, no packages.
+  (
+    cd tests/sim || exit 1
+    node --test
   )
 }

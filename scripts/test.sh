@@ -9,7 +9,8 @@
 # - Checks formatting (cargo fmt) and lints (cargo clippy -D warnings), then runs the unit,
 #   property and acceptance tests on SQLite and PostgreSQL.
 # - Then the browser tests (tests/browser) in Debian's Chromium, on both databases, installing
-#   chromium (and node/npm) with apt first if they are missing (scripts/browser.sh).
+#   chromium (and node/npm) with apt first if they are missing (scripts/browser.sh); then the
+#   simulations (tests/sim: the page's autosave in Node, random histories of many tabs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
