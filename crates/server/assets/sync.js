@@ -50,6 +50,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A server asking for a longer pause than this is asked again anyway. */
 const MAX_RETRY_AFTER_MS = 300000;
 const REQUEST_TIMEOUT_MS = 6000;
+/** What `leave()` sent blind is sent again this long after, if the page still lives. */
+const LEAVE_RESEND_MS = 1000;
 /** A record last written longer ago than this by a browser without Web Locks is abandoned. */
 const ABANDONED_MS = 60000;
 
@@ -127,6 +129,12 @@ function retryAfterMs(response) {
   const header = Number(response.headers?.get('Retry-After'));
   const seconds = Number.isFinite(header) && header > 0 ? header : Number(response.json?.retry_after);
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : 0;
+}
+
+/** What is sent of a batch: the protocol's fields only. */
+function body(batch) {
+  const { client, seq, base, answers } = batch;
+  return { client, seq, base, answers };
 }
 
 /** The delay before retry number `failures` (1, 2, …), never before `afterMs`. */
@@ -274,7 +282,9 @@ export class Autosave {
         });
       }
       for (const [field, held] of Object.entries(record.held ?? {})) {
-        if (!(field in this.held)) {
+        // Two held changes of one field: the one typed last is what the person meant.
+        const mine = this.held[field];
+        if (!mine || (held.at ?? 0) > (mine.at ?? 0)) {
           this.held[field] = held;
           this.hooks.held(field);
         }
@@ -320,6 +330,7 @@ export class Autosave {
     if (pendingEdits && this.pendingBase !== this.base) this.cut();
     if (!Object.keys(this.pending).length) this.pendingBase = this.base;
     this.pending[field] = value;
+    this.pendingAt = Date.now();
     if (field in this.held) {
       delete this.held[field];
       this.hooks.held(field);
@@ -397,6 +408,8 @@ export class Autosave {
       seq: this.client.seq,
       base: this.pendingBase,
       answers: this.pending,
+      // When its last edit was made (kept on the device, not sent).
+      at: this.pendingAt ?? Date.now(),
     });
     this.pending = {};
     this.save();
@@ -420,7 +433,7 @@ export class Autosave {
     this.hooks.changed();
     let response;
     try {
-      response = await request(this.url, 'PATCH', batch);
+      response = await request(this.url, 'PATCH', body(batch));
     } catch {
       return this.failed('offline', 0);
     }
@@ -434,6 +447,7 @@ export class Autosave {
           kind: 'conflict',
           yours: conflict.yours ?? null,
           theirs: conflict.theirs ?? null,
+          at: batch.at ?? Date.now(),
         });
       }
       this.save();
@@ -452,7 +466,12 @@ export class Autosave {
         if (!(problem.field in batch.answers)) continue;
         const yours = batch.answers[problem.field];
         delete batch.answers[problem.field];
-        this.hold(problem.field, { kind: 'invalid', yours, message: String(problem.message) });
+        this.hold(problem.field, {
+          kind: 'invalid',
+          yours,
+          message: String(problem.message),
+          at: batch.at ?? Date.now(),
+        });
       }
       if (!Object.keys(batch.answers).length) this.drop(batch);
       else this.save();
@@ -585,12 +604,13 @@ export class Autosave {
         this.stop();
         return;
       }
-      const wasDown = this.problem !== null && this.problem !== 'refused';
       if (this.problem !== 'refused') this.answered();
       this.seen(json.revision);
       this.hooks.answers(json.answers ?? {}, json.revision);
       this.hooks.changed();
-      if (this.unsent() && (wasDown || this.retry) && this.problem !== 'refused') this.flush();
+      // Whatever is unsent goes now: what waited out a failure, and what `leave()` sent blind
+      // (its answer is never read) before the page was shown again.
+      if (this.unsent() && this.problem !== 'refused') this.flush();
     } else if (status >= 500 || status === 404) {
       this.problem = status === 503 ? 'unavailable' : 'offline';
       this.hooks.changed();
@@ -615,13 +635,22 @@ export class Autosave {
         fetch(this.url, {
           method: 'PATCH',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(batch),
+          body: JSON.stringify(body(batch)),
           keepalive: true,
           credentials: 'same-origin',
         }).catch(() => {});
       } catch {
         // Over the keepalive quota: the journal has it.
       }
+    }
+    // Their answers are never read. If the page lives on (hidden, or shown again), they are
+    // sent again the ordinary way (the server applies a batch once), so that they leave the
+    // journal, or wait out the failure that kept them.
+    if (!this.retry) {
+      this.retry = setTimeout(() => {
+        this.retry = 0;
+        this.kick();
+      }, LEAVE_RESEND_MS);
     }
   }
 }
