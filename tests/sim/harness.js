@@ -61,6 +61,29 @@ function install() {
       return tab.device.locks.query();
     },
   };
+  // One device's pages talk to each other, not to other devices' pages.
+  globalThis.BroadcastChannel = class {
+    constructor(name) {
+      const tab = currentTab();
+      if (!tab) throw new Error('BroadcastChannel used outside a tab');
+      this.name = name;
+      this.tab = tab;
+      this.onmessage = null;
+      tab.device.channels.add(this);
+    }
+
+    postMessage(data) {
+      for (const other of this.tab.device.channels) {
+        if (other === this || other.name !== this.name || other.tab.gone) continue;
+        const message = structuredClone(data);
+        other.tab.within(() => queueMicrotask(() => other.onmessage?.({ data: message })));
+      }
+    }
+
+    close() {
+      this.tab.device.channels.delete(this);
+    }
+  };
   Object.defineProperty(globalThis, 'navigator', {
     value: { locks, onLine: true },
     configurable: true,
@@ -139,19 +162,46 @@ export class Locks {
   constructor() {
     /** name → the tab holding it */
     this.held = new Map();
+    /** name → the pages waiting for it, in order */
+    this.waiting = new Map();
   }
 
   request(tab, name, options, callback) {
     if (typeof options === 'function') [options, callback] = [{}, options];
-    if (!options?.ifAvailable) throw new Error('the simulated Web Locks only grant ifAvailable requests');
-    if (this.held.has(name) || tab.gone) return Promise.resolve(callback(null));
+    if (tab.gone) return never();
+    if (this.held.has(name)) {
+      if (options?.ifAvailable) return Promise.resolve(callback(null));
+      // Waits its turn, as a browser's lock queue does.
+      return new Promise((granted) => {
+        const queue = this.waiting.get(name) ?? [];
+        queue.push({ tab, grant: () => granted(this.grant(tab, name, callback)) });
+        this.waiting.set(name, queue);
+      });
+    }
+    return this.grant(tab, name, callback);
+  }
+
+  /** Gives `name` to `tab` until its callback's promise settles or the page is gone. */
+  grant(tab, name, callback) {
     this.held.set(name, tab);
     tab.lockNames.add(name);
-    // Held until the callback's promise settles or the page is gone.
     return Promise.race([Promise.resolve(callback({ name, mode: 'exclusive' })), tab.goneSignal]).finally(() => {
-      if (this.held.get(name) === tab) this.held.delete(name);
+      if (this.held.get(name) === tab) this.free(name);
       tab.lockNames.delete(name);
     });
+  }
+
+  /** `name` is free: the next page waiting for it that is not gone gets it. */
+  free(name) {
+    this.held.delete(name);
+    const queue = this.waiting.get(name) ?? [];
+    while (queue.length) {
+      const next = queue.shift();
+      if (!next.tab.gone) {
+        next.tab.within(() => next.grant());
+        return;
+      }
+    }
   }
 
   async query() {
@@ -160,7 +210,7 @@ export class Locks {
 
   /** Frees every lock of a page that is gone. */
   release(tab) {
-    for (const name of tab.lockNames) if (this.held.get(name) === tab) this.held.delete(name);
+    for (const name of tab.lockNames) if (this.held.get(name) === tab) this.free(name);
     tab.lockNames.clear();
   }
 }
@@ -182,6 +232,8 @@ export class Device {
     this.drops = 0;
     this.journal = new MemoryJournal();
     this.locks = new Locks();
+    /** The BroadcastChannels of its pages. */
+    this.channels = new Set();
     /** The tabs open or loading. */
     this.tabs = new Set();
     /** The service worker's copy of each session page: {revision, answers}, by token. */
@@ -486,12 +538,8 @@ export class Tab {
     this.gone = true;
     this.state = 'gone';
     this.clearTimers();
-    if (this.autosave) {
-      // Stops like sync.js's stop(), without telling the page it was submitted.
-      this.autosave.stopped = true;
-      clearTimeout(this.autosave.retry);
-      clearTimeout(this.autosave.debounce);
-    }
+    // Stops like sync.js's stop(), without telling the page it was submitted.
+    this.autosave?.close();
     clearTimeout(this.refreshLater);
     this.device.locks.release(this);
     this.markGone();

@@ -1,4 +1,4 @@
-// Short histories, replayed step by step, of bugs in sync.js: each is `todo` until it is fixed.
+// Short histories, replayed step by step, of bugs that were in sync.js; each stays as a test.
 //
 // 1. Found by model.test.js (SEED=22, SEED=24 on SQLite): a tab hidden within the half second
 //    after typing sends its change blind (`leave()`: keepalive, its answer is never read), and
@@ -39,11 +39,10 @@ async function withTabs(count, story) {
   }
 }
 
-test('bugs in sync.js, replayed step by step', { concurrency: true }, async (t) => {
+test('bugs that were in sync.js, replayed step by step', { concurrency: true }, async (t) => {
   await Promise.all([
     t.test(
       'a change a tab sent blind while the server was down is saved once the page is shown again',
-      { todo: 'sync.js never resends what leave() sent blind (model.test.js SEED=22, SEED=24)' },
       () =>
         withTabs(1, async ({ server, tab, token }) => {
           tab.type('full_name', 'Ada Lovelace');
@@ -57,7 +56,6 @@ test('bugs in sync.js, replayed step by step', { concurrency: true }, async (t) 
     ),
     t.test(
       'a tab hidden right after typing says Saved once the server holds its change',
-      { todo: 'sync.js never reads the answer to what leave() sent blind' },
       () =>
         withTabs(1, async ({ server, tab, token }) => {
           tab.type('full_name', 'Ada Lovelace');
@@ -70,7 +68,6 @@ test('bugs in sync.js, replayed step by step', { concurrency: true }, async (t) 
     ),
     t.test(
       'a conflict held by a tab that crashed is not dropped by the tab that takes over its record',
-      { todo: 'sync.js sweep() keeps only one held change per field, its own' },
       () =>
         withTabs(2, async ({ server, device, tabs: [a, b], token }) => {
           // Another device changes the name; neither tab has seen it yet.

@@ -279,6 +279,7 @@ export class Autosave {
           seq: (record.seq ?? 0) + 1,
           base: record.base ?? 0,
           answers: record.pending,
+          at: record.at ?? 0,
         });
       }
       for (const [field, held] of Object.entries(record.held ?? {})) {
@@ -522,12 +523,18 @@ export class Autosave {
     if (this.watching || !this.waiting()) return;
     this.watching = true;
     const locks = this.channel ? globalThis.navigator?.locks : null;
-    const asking = locks
-      ? locks.request(WATCH_LOCK, () => this.ask()).catch(() => this.ask())
-      : this.ask();
-    asking.finally(() => {
-      this.watching = false;
-    });
+    let asking;
+    try {
+      // Waits its turn: the tab asking now tells this one; then this one finds it need not ask.
+      asking = locks ? locks.request(WATCH_LOCK, () => this.ask()) : this.ask();
+    } catch {
+      asking = this.ask();
+    }
+    asking
+      .catch(() => this.ask())
+      .finally(() => {
+        this.watching = false;
+      });
   }
 
   /** The long poll itself, until the service opens or this tab no longer waits. */
