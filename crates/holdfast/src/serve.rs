@@ -11,6 +11,16 @@ use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
 
+/// Raises this process's open-file limit to the most the system allows: every open page that
+/// waits for the end of a maintenance holds a socket, and a limit of 1,024 would refuse new
+/// connections (and so every request) long before the server is busy.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open-file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open-file limit"),
+    }
+}
+
 /// Runs the platform until a shutdown signal.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -52,6 +62,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             webhook_timeout_ms: u64::try_from(args.webhook_timeout).unwrap_or(10_000),
         },
     };
+    raise_open_file_limit();
     let data_dir = config.data_dir.clone();
     let demo = config.demo;
     // Bind first: a taken port is reported before anything is written to the data directory.
