@@ -137,6 +137,55 @@ pub fn conflicts(session: &Session, change: &Change) -> Vec<String> {
         .collect()
 }
 
+/// How many answers of a session are not what its change log says they should be: the log
+/// (oldest first) is replayed by the rule over the answers it never touched, and every answer
+/// the replay ends with differently from `stored` counts once. A change whose `base` is
+/// negative was logged before the rule and is replayed as it was applied, last write wins.
+///
+/// Zero unless something lost or overwrote an answer behind the rule's back: the figure a
+/// maintenance report gives as "changes lost", with the gaps in each client's seqs.
+pub fn answers_lost(stored: &crate::model::Answers, log: &[Change]) -> i64 {
+    let touched: std::collections::BTreeSet<&String> = log
+        .iter()
+        .flat_map(|change| change.answers.keys())
+        .collect();
+    let mut replay = Session {
+        id: crate::model::SessionId(0),
+        org_id: crate::model::OrgId(0),
+        version_id: crate::model::VersionId(0),
+        answers: stored
+            .iter()
+            .filter(|(field, _)| !touched.contains(field))
+            .map(|(field, value)| (field.clone(), value.clone()))
+            .collect(),
+        writes: FieldWrites::new(),
+        current_step: 0,
+        revision: 0,
+        created_at: 0,
+        updated_at: 0,
+        submitted_at: None,
+        submission_id: None,
+    };
+    for change in log {
+        if change.base.is_some_and(|base| base < 0) {
+            let legacy = Change {
+                base: Some(i64::MAX),
+                client: None,
+                seq: None,
+                ..change.clone()
+            };
+            apply(&mut replay, &legacy, 0);
+        } else {
+            apply(&mut replay, change, 0);
+        }
+    }
+    let lost = touched
+        .into_iter()
+        .filter(|field| replay.answers.get(*field) != stored.get(*field))
+        .count();
+    i64::try_from(lost).unwrap_or(i64::MAX)
+}
+
 /// Reads stored writes back; anything but a JSON object of writes is corrupt (`Err` names
 /// what is wrong).
 pub(crate) fn parse_writes(text: &str) -> Result<FieldWrites, String> {
@@ -274,6 +323,40 @@ mod tests {
         apply(&mut s, &stale, 3);
         assert!(!s.answers.contains_key("x"), "B had not seen the removal");
         assert_eq!(conflicts(&s, &stale), vec!["x".to_owned()]);
+    }
+
+    #[test]
+    fn a_replay_of_the_log_finds_answers_lost_behind_the_rules_back() {
+        let mut s = session();
+        s.answers = json!({"policy": "P-1"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let log = vec![
+            change("a", 2, 0, json!({"name": "Mary Jackson"})),
+            change("a", 1, 0, json!({"name": "Mary", "city": "Leeds"})),
+            change("b", 1, 0, json!({"city": "York"})),
+        ];
+        for (at, c) in log.iter().enumerate() {
+            apply(&mut s, c, at as i64);
+        }
+        assert_eq!(answers_lost(&s.answers, &log), 0, "as the rule left them");
+        // An older value put back behind the rule's back (as arrival order once did).
+        s.answers.insert("name".to_owned(), json!("Mary"));
+        assert_eq!(answers_lost(&s.answers, &log), 1);
+        // Changes logged before the rule replay last-write-wins.
+        let legacy: Vec<Change> = log
+            .iter()
+            .map(|c| Change {
+                base: Some(-1),
+                ..c.clone()
+            })
+            .collect();
+        let arrival = json!({"policy": "P-1", "name": "Mary", "city": "York"});
+        assert_eq!(
+            answers_lost(arrival.as_object().unwrap_or(&Answers::new()), &legacy),
+            0
+        );
     }
 
     #[test]

@@ -299,7 +299,10 @@ pub(crate) struct SubmitTarget {
 
 /// Reads stored answers back; anything but a JSON object means the row is corrupt.
 /// `owner` names the row for the message ("session 12").
-fn parse_answers(text: &str, owner: impl FnOnce() -> String) -> Result<Answers, StoreError> {
+pub(crate) fn parse_answers(
+    text: &str,
+    owner: impl FnOnce() -> String,
+) -> Result<Answers, StoreError> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(answers)) => Ok(answers),
         Ok(_) => Err(StoreError::Corrupt(format!(

@@ -402,7 +402,7 @@ pub fn sequence_gaps(seqs: &mut [i64]) -> i64 {
     let mut gaps = 0;
     for pair in seqs.windows(2) {
         if pair[1] > pair[0] + 1 {
-            gaps += pair[1] - pair[0] - 1;
+            gaps = i64::saturating_add(gaps, pair[1] - pair[0] - 1);
         }
     }
     gaps
@@ -930,7 +930,7 @@ macro_rules! impl_maintenance_store {
             async fn downtime_facts(&self, id: DowntimeId) -> Result<DowntimeFacts, StoreError> {
                 let downtime = self.downtime(id).await?.ok_or(StoreError::NotFound)?;
                 let sessions = sqlx::query(sqlx::AssertSqlSafe($sql(
-                    "SELECT s.id, s.submitted_at FROM maintenance_downtime_sessions ds \
+                    "SELECT s.id, s.submitted_at, s.answers FROM maintenance_downtime_sessions ds \
                      JOIN sessions s ON s.id = ds.session_id WHERE ds.downtime_id = ? \
                      ORDER BY s.id",
                 )))
@@ -950,7 +950,7 @@ macro_rules! impl_maintenance_store {
                         facts.sessions_submitted += 1;
                     }
                     let changes = sqlx::query(sqlx::AssertSqlSafe($sql(
-                        "SELECT client, seq, created_at FROM session_changes \
+                        "SELECT client, seq, base, answers, created_at FROM session_changes \
                          WHERE session_id = ? ORDER BY revision",
                     )))
                     .bind(session)
@@ -959,6 +959,7 @@ macro_rules! impl_maintenance_store {
                     let mut resumed = false;
                     let mut by_client: std::collections::BTreeMap<String, Vec<i64>> =
                         std::collections::BTreeMap::new();
+                    let mut log = Vec::with_capacity(changes.len());
                     for change in &changes {
                         let created_at: i64 = change.try_get("created_at")?;
                         if downtime.ended_at.is_some_and(|end| created_at >= end) {
@@ -966,9 +967,19 @@ macro_rules! impl_maintenance_store {
                         }
                         let client: Option<String> = change.try_get("client")?;
                         let seq: Option<i64> = change.try_get("seq")?;
-                        if let (Some(client), Some(seq)) = (client, seq) {
-                            by_client.entry(client).or_default().push(seq);
+                        if let (Some(client), Some(seq)) = (&client, seq) {
+                            by_client.entry(client.clone()).or_default().push(seq);
                         }
+                        let answers: String = change.try_get("answers")?;
+                        log.push(crate::model::Change {
+                            client,
+                            seq,
+                            base: change.try_get("base")?,
+                            answers: crate::rows::parse_answers(&answers, || {
+                                format!("a change of session {session}")
+                            })?,
+                            current_step: None,
+                        });
                     }
                     let submitted_after_end = match (submitted_at, downtime.ended_at) {
                         (Some(at), Some(end)) => at >= end,
@@ -978,8 +989,15 @@ macro_rules! impl_maintenance_store {
                         facts.sessions_resumed += 1;
                     }
                     for seqs in by_client.values_mut() {
-                        facts.changes_lost += sequence_gaps(seqs);
+                        facts.changes_lost = facts.changes_lost.saturating_add(sequence_gaps(seqs));
                     }
+                    // An answer the log says the session should hold and it does not: an
+                    // overwrite behind the merge rule's back (as arrival order once did).
+                    let stored: String = row.try_get("answers")?;
+                    let stored = crate::rows::parse_answers(&stored, || format!("session {session}"))?;
+                    facts.changes_lost = facts
+                        .changes_lost
+                        .saturating_add(crate::merge::answers_lost(&stored, &log));
                 }
                 Ok(facts)
             }
