@@ -273,10 +273,13 @@ export class Autosave {
           taken.push({ base: 0, ...batch });
         }
       }
-      if (record.pending && Object.keys(record.pending).length) {
+      const next = (record.seq ?? 0) + 1;
+      const known = (b) => b.client === record.client && b.seq === next;
+      // (Two sweeps may meet the same record before either removed it: taken once.)
+      if (record.pending && Object.keys(record.pending).length && !this.queue.some(known)) {
         taken.push({
           client: record.client,
-          seq: (record.seq ?? 0) + 1,
+          seq: next,
           base: record.base ?? 0,
           answers: record.pending,
           at: record.at ?? 0,
