@@ -217,4 +217,34 @@ for (const backend of backends()) {
       await server.stop();
     }
   });
+
+  test(`${backend}: every page load numbers its saves afresh: no seq is ever sent twice`, async () => {
+    const server = await Server.start(backend);
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext();
+      const a = await startClaim(context, server);
+      const sent = [];
+      const listen = (page) =>
+        page.on('request', (r) => {
+          if (r.method() === 'PATCH') sent.push(JSON.parse(r.postData() ?? '{}'));
+        });
+      listen(a.page);
+      await a.fill('Phone number', '0113 496 0000');
+      await a.seesSaved();
+      // A reload (or a crash that lost what sessionStorage last held) starts a new client.
+      await a.page.reload();
+      await a.seesHeading('About you');
+      await a.fill('Phone number', '0113 496 0001');
+      await a.seesSaved();
+      const pairs = sent.map((b) => `${b.client}/${b.seq}`);
+      assert.ok(sent.length >= 2, `saves seen: ${pairs}`);
+      assert.equal(new Set(pairs).size, pairs.length, `a (client, seq) sent twice: ${pairs}`);
+      assert.notEqual(sent[0].client, sent.at(-1).client, 'a new client after the reload');
+      assert.equal((await server.session(a.token())).answers.phone, '0113 496 0001');
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
 }
