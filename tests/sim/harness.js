@@ -140,7 +140,16 @@ class HttpResponse {
   }
 }
 
-const httpAgent = new Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
+// Idle connections are kept however many there are (Node keeps 256 by default), as each
+// browser keeps its own: the long poll's connection carries the page's requests after the end.
+const httpAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: Infinity, scheduling: 'lifo' });
+/** What `httpFetch` did: connections opened (a request finding no idle one opens one). */
+export const httpStats = { connections: 0 };
+const connect = httpAgent.createConnection.bind(httpAgent);
+httpAgent.createConnection = (...args) => {
+  httpStats.connections += 1;
+  return connect(...args);
+};
 
 /**
  * A `fetch` on node:http, for many devices in one process (the load simulator): it costs the

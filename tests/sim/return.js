@@ -29,7 +29,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
 import { ROOT, Server, sleep } from '../browser/server.js';
-import { Device, httpFetch, nodeFetch } from './harness.js';
+import { Device, httpFetch, httpStats, nodeFetch } from './harness.js';
 
 /** Text fields of the demo claim that accept any value (examples/motor-claim.yaml). */
 const FIELDS = ['full_name', 'phone', 'account_holder'];
@@ -301,6 +301,7 @@ export async function run({
     const ended = performance.now();
     tally.ended = ended;
     delay.reset();
+    const connectionsBefore = httpStats.connections;
     const cpu = { server: cpuSeconds(server.child.pid), client: process.cpuUsage(), postgres: postgres ? postgresCpuSeconds() : 0 };
     log(`maintenance ended (the CLI took ${Math.round(ended - endCalled)} ms); waiting for ${count} forms`);
     if (process.env.RETURN_TRACE) {
@@ -347,6 +348,7 @@ export async function run({
       }
     }
     const requestsAfterEnd = tally.afterEnd;
+    const connectionsOpened = client === 'fetch' ? null : httpStats.connections - connectionsBefore;
 
     // Lost answers: what the server holds of each session against the last values typed.
     await sleep(200);
@@ -390,6 +392,7 @@ export async function run({
       errorKinds: Object.fromEntries(tally.examples),
       requests: tally.requests,
       requestsAfterEnd,
+      connectionsOpened,
       expected503: tally.expected503,
       cpu: used,
       eventLoopDelayMs: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
@@ -432,7 +435,8 @@ export function describe(r) {
   }
   lines.push('');
   const kinds = Object.entries(r.errorKinds).map(([k, n]) => `${n}× ${k}`).join('; ');
-  lines.push(`error answers: ${r.errors}${kinds ? ` (${kinds})` : ''}; ${r.requestsAfterEnd} requests sent after the end, ${r.expected503} expected 503s during the maintenance`);
+  lines.push(`error answers: ${r.errors}${kinds ? ` (${kinds})` : ''}`);
+  lines.push(`requests: ${r.requestsAfterEnd} sent after the end${r.connectionsOpened === null ? '' : ` (${r.connectionsOpened} new connections during the return)`}; ${r.expected503} expected 503s during the maintenance`);
   lines.push(`lost answers: ${r.lost} of ${r.fields} fields typed${r.lostExamples.length ? ` (${r.lostExamples.join('; ')})` : ''}; the maintenance report's changes_lost: ${r.reportChangesLost}`);
   lines.push(`CPU during the return (${seconds(r.returnMs)}): server ${cores(r.cpu.server)}, this client ${cores(r.cpu.client)}${r.cpu.postgres === null ? '' : `, PostgreSQL ${cores(r.cpu.postgres)}`}; client event loop delay p99 ${r.eventLoopDelayMs.p99.toFixed(0)} ms, max ${r.eventLoopDelayMs.max.toFixed(0)} ms`);
   lines.push(`open files: this process may open ${r.limits.client.soft}, the server ${r.limits.server.soft} (about ${r.limits.needed} needed)`);
