@@ -39,8 +39,8 @@ async function freePort() {
   });
 }
 
-async function createDatabase() {
-  const admin = new URL(process.env.HOLDFAST_TEST_POSTGRES_URL);
+async function createDatabase(adminUrl) {
+  const admin = new URL(adminUrl);
   const name = `holdfast_tbrowser_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   await run('psql', [admin.href, '-qAtc', `create database "${name}"`]);
   const url = new URL(admin.href);
@@ -50,12 +50,17 @@ async function createDatabase() {
 
 /** A running `holdfast serve --demo` that a test can kill and bring back. */
 export class Server {
-  static async start(backend) {
+  /**
+   * `binary`: another build than $HOLDFAST_BIN or the debug one (the load simulator runs the
+   * release build); `postgres`: the server on which a fresh database is made for it.
+   */
+  static async start(backend, { binary = BIN, postgres = process.env.HOLDFAST_TEST_POSTGRES_URL } = {}) {
     const server = new Server();
+    server.bin = binary;
     server.data = await mkdtemp(join(tmpdir(), 'holdfast-browser-'));
     server.port = await freePort();
     server.url = `http://127.0.0.1:${server.port}`;
-    if (backend === 'postgres') server.database = await createDatabase();
+    if (backend === 'postgres') server.database = await createDatabase(postgres);
     await server.restart();
     return server;
   }
@@ -65,7 +70,7 @@ export class Server {
     const args = ['serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`, '--demo'];
     if (this.database) args.push('--database', this.database.url);
     this.log = '';
-    this.child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d) => (this.log += d));
     this.child.stderr.on('data', (d) => (this.log += d));
     const exited = new Promise((done) => this.child.once('exit', done));
@@ -77,7 +82,7 @@ export class Server {
       ]);
       if (status === 200) return;
       if (status === -1 || Date.now() > deadline) {
-        throw new Error(`the server did not start (${BIN}):\n${this.log}`);
+        throw new Error(`the server did not start (${this.bin}):\n${this.log}`);
       }
       await sleep(100);
     }
@@ -97,7 +102,7 @@ export class Server {
    * DATA/admin-token`); resolves to its standard output, fails with its error output.
    */
   async operator(...args) {
-    const { stdout } = await run(BIN, [
+    const { stdout } = await run(this.bin, [
       ...args, '--server', this.url, '--token-file', join(this.data, 'admin-token'),
     ]);
     return stdout;

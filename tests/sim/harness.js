@@ -18,8 +18,10 @@
 // through `tab.within`.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { Agent, request as httpRequest } from 'node:http';
 
 import { recordKey, snapshotKey } from '../../crates/server/assets/journal.js';
+import { waitForService } from '../../crates/server/assets/maintenance.js';
 import { Autosave, claimClient } from '../../crates/server/assets/sync.js';
 
 /** How often a visible page asks the server for changes made elsewhere (holdfast.js). */
@@ -27,8 +29,11 @@ const REFRESH_MS = 15000;
 const MIN_REFRESH_GAP_MS = 2000;
 /** How often a page looks at the journal for tabs that closed with changes unsent (holdfast.js). */
 const SWEEP_MS = 2000;
-/** The maintenance page checks every 30 s; the simulation checks sooner, to keep tests short. */
-const MAINTENANCE_POLL_MS = 1000;
+/**
+ * A page that could not be loaded at all (offline, no copy kept) is the browser's own error
+ * page, which does nothing by itself: the simulated person reloads it this often.
+ */
+const UNREACHABLE_RELOAD_MS = 1000;
 
 const scope = new AsyncLocalStorage();
 const realFetch = globalThis.fetch;
@@ -84,10 +89,87 @@ function install() {
       this.tab.device.channels.delete(this);
     }
   };
+  // A page's timers never keep the simulation's process alive: a page that is gone may leave
+  // one pending (the time limit of a request whose answer it will never see), which would hold
+  // a test run open for up to 30 s after its last step.
+  for (const name of ['setTimeout', 'setInterval']) {
+    const real = globalThis[name];
+    globalThis[name] = (...args) => {
+      const timer = real(...args);
+      if (currentTab()) timer.unref?.();
+      return timer;
+    };
+  }
   Object.defineProperty(globalThis, 'navigator', {
     value: { locks, onLine: true },
     configurable: true,
     writable: true,
+  });
+}
+
+/**
+ * The answer of `httpFetch`: what the page modules read of a `Response` (status, ok, headers'
+ * get and has, json, text, arrayBuffer), with the body already read.
+ */
+class HttpResponse {
+  constructor(status, statusText, headers, body) {
+    this.status = status;
+    this.statusText = statusText;
+    this.ok = status >= 200 && status < 300;
+    this.body = body;
+    const named = headers;
+    this.headers = {
+      get: (name) => {
+        const value = named[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : String(value);
+      },
+      has: (name) => named[name.toLowerCase()] !== undefined,
+    };
+  }
+
+  async text() {
+    return this.body.toString('utf8');
+  }
+
+  async json() {
+    return JSON.parse(this.body.toString('utf8'));
+  }
+
+  async arrayBuffer() {
+    return this.body.buffer.slice(this.body.byteOffset, this.body.byteOffset + this.body.byteLength);
+  }
+}
+
+// Idle connections are kept however many there are (Node keeps 256 by default), as each
+// browser keeps its own: the long poll's connection carries the page's requests after the end.
+const httpAgent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: Infinity, scheduling: 'lifo' });
+/** What `httpFetch` did: connections opened (a request finding no idle one opens one). */
+export const httpStats = { connections: 0 };
+const connect = httpAgent.createConnection.bind(httpAgent);
+httpAgent.createConnection = (...args) => {
+  httpStats.connections += 1;
+  return connect(...args);
+};
+
+/**
+ * A `fetch` on node:http, for many devices in one process (the load simulator): it costs the
+ * process a fraction of what Node's own `fetch` (WHATWG streams over undici) does per request,
+ * so that the simulator is less often what sets the pace. It fails as `fetch` does (TypeError
+ * for no connection, AbortError when its signal aborts) and answers once the whole body is in.
+ */
+export function httpFetch(input, { method = 'GET', headers = {}, body, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const url = new URL(String(input));
+    const sent = { ...headers };
+    if (body !== undefined && body !== null) sent['Content-Length'] = Buffer.byteLength(body);
+    const req = httpRequest(url, { method, headers: sent, agent: httpAgent, signal }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve(new HttpResponse(res.statusCode, res.statusMessage, res.headers, Buffer.concat(chunks))));
+      res.on('error', (error) => reject(new TypeError('fetch failed', { cause: error })));
+    });
+    req.on('error', (error) => reject(error.name === 'AbortError' ? error : new TypeError('fetch failed', { cause: error })));
+    req.end(body ?? undefined);
   });
 }
 
@@ -219,14 +301,16 @@ export class Locks {
 export class Device {
   /**
    * @param {string} base the server's URL (http://127.0.0.1:port)
-   * @param {{fields: string[], log?: (line: string) => void}} options the session's fields
-   *   the pages show; where to say what happens
+   * @param {{fields: string[], log?: (line: string) => void, http?: typeof fetch}} options
+   *   the session's fields the pages show; where to say what happens; what carries the
+   *   device's requests (Node's `fetch` unless said: `httpFetch` for thousands of devices)
    */
-  constructor(base, { fields, log = () => {} }) {
+  constructor(base, { fields, log = () => {}, http = realFetch }) {
     install();
     this.base = base;
     this.fields = fields;
     this.log = log;
+    this.http = http;
     this.online = true;
     /** Counts the times the connection dropped: a request in flight across a drop fails. */
     this.drops = 0;
@@ -250,7 +334,7 @@ export class Device {
     const { method, headers, body, signal, keepalive } = init;
     let response;
     try {
-      response = await realFetch(url, { method, headers, body, signal });
+      response = await this.http(url, { method, headers, body, signal });
     } catch (error) {
       if (tab.gone && !keepalive) return never();
       throw error;
@@ -333,19 +417,25 @@ export class Tab {
   async load() {
     const page = await this.within(() => this.fetchPage());
     if (this.gone) return;
-    if (page === 'maintenance' || page === 'unreachable') {
+    if (page === 'maintenance') {
       this.state = page;
-      this.log(`shows ${page === 'maintenance' ? 'the maintenance page' : 'no page (offline, no copy)'}`);
+      this.log(`shows the maintenance page (Retry-After ${this.retryAfter})`);
+      this.within(() => this.waitOnMaintenancePage());
+      return;
+    }
+    if (page === 'unreachable') {
+      this.state = page;
+      this.log('shows no page (offline, no copy)');
       this.within(() => {
         const poll = setInterval(async () => {
           if (this.gone || this.state !== page || this.checking) return;
           this.checking = true;
           try {
-            if (page === 'unreachable' || (await this.fetchPage()) !== 'maintenance') await this.load();
+            await this.load();
           } finally {
             this.checking = false;
           }
-        }, MAINTENANCE_POLL_MS);
+        }, UNREACHABLE_RELOAD_MS);
         this.timers.push(poll);
       });
       return;
@@ -354,11 +444,64 @@ export class Tab {
     await this.within(() => this.start(page));
   }
 
+  /**
+   * The maintenance page: maintenance.js's own `waitForService` runs, with this device's
+   * network, Web Locks and BroadcastChannel (so it shares the long poll with the device's form
+   * pages as in a browser); when it finds the service back, the page reloads (`location.reload()`
+   * in a browser) and the form loads.
+   */
+  waitOnMaintenancePage() {
+    const back = () => {
+      if (this.gone || this.state !== 'maintenance') return;
+      this.log('the maintenance page finds the service back: reloads');
+      this.within(() => this.load()).catch((error) => this.log(`reload failed: ${error.message}`));
+    };
+    waitForService(`/s/${encodeURIComponent(this.token)}`, this.retryAfter, back, this.browser());
+  }
+
+  /**
+   * What a page's script reaches of the browser as maintenance.js's `env`: this tab's `fetch`
+   * (bodies read, as a browser reads a page it loads, so that no connection stays held),
+   * `navigator.locks` and `BroadcastChannel`. Used within the tab's scope.
+   */
+  browser() {
+    const tab = this;
+    const { device } = this;
+    return {
+      async fetch(input, init) {
+        const response = await device.fetch(tab, input, init);
+        if (response instanceof HttpResponse) return response;
+        const body = await response.arrayBuffer();
+        if (tab.gone) return never();
+        const empty = [204, 205, 304].includes(response.status);
+        return new Response(empty ? null : body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        });
+      },
+      navigator: {
+        locks: {
+          request: (name, options, callback) => device.locks.request(tab, name, options, callback),
+          query: () => device.locks.query(),
+        },
+      },
+      // The installed one: it joins the device of the tab in whose scope it is made.
+      BroadcastChannel: globalThis.BroadcastChannel,
+      random: Math.random,
+    };
+  }
+
   /** The page as the browser gets it: {revision, answers}, 'maintenance' or 'unreachable'. */
   async fetchPage() {
     try {
       const response = await fetch(`/api/v1/sessions/${encodeURIComponent(this.token)}`, { method: 'GET' });
-      if (response.status === 503) return 'maintenance';
+      if (response.status === 503) {
+        // The maintenance page starts from the Retry-After it was served with.
+        this.retryAfter = response.headers.get('Retry-After');
+        await response.arrayBuffer().catch(() => {});
+        return 'maintenance';
+      }
       if (response.status === 200) {
         const json = await response.json();
         const page = { revision: json.revision, answers: json.answers ?? {} };
@@ -575,4 +718,5 @@ export class Tab {
   }
 }
 
-export { recordKey };
+/** Node's own `fetch`, as it was before the harness routed the global one to devices. */
+export { realFetch as nodeFetch, recordKey };

@@ -78,17 +78,21 @@ export function waitForService(pageUrl, retry, back, env = globalThis) {
     timer = setTimeout(check, wait * (750 + random() * 200));
   }
 
-  function reopened(message) {
+  /** Said to be open: checks at a random moment of the spread; resolves after the check. */
+  async function reopened(message) {
     if (!message || message.open !== true || returning || done) return;
     returning = true;
-    const spread = Math.min(Math.max(Number(message.spread_ms) || 0, 0), MAX_SPREAD_MS);
-    setTimeout(() => {
+    try {
+      const spread = Math.min(Math.max(Number(message.spread_ms) || 0, 0), MAX_SPREAD_MS);
+      await sleep(random() * spread);
+      await check();
+    } finally {
       returning = false;
-      check();
-    }, random() * spread);
+    }
   }
 
   async function ask() {
+    let refusedWhileOpen = 0;
     while (!done) {
       let answer = null;
       const abort = new AbortController();
@@ -107,8 +111,14 @@ export function waitForService(pageUrl, retry, back, env = globalThis) {
       }
       if (answer && answer.open === true) {
         channel?.postMessage({ open: true, spread_ms: answer.spread_ms });
-        reopened(answer);
-        return;
+        await reopened(answer);
+        // Said to be open, yet the check was refused (closed again meanwhile, or another node
+        // still is): ask again, after a pause that grows each time.
+        if (!done) {
+          refusedWhileOpen += 1;
+          await sleep(Math.min(10000, 500 * 2 ** refusedWhileOpen) * (0.5 + random() / 2));
+        }
+        continue;
       }
       if (answer && answer.open === false) continue;
       // Not answered (unreachable, a gateway, an older server): the timed checks go on.
