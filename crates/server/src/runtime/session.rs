@@ -247,8 +247,9 @@ fn merge(answers: &mut Answers, patch: &Answers) {
 }
 
 /// The step again after a post whose answers were changed elsewhere meanwhile (409): the
-/// person's answers are shown, each with what the session now holds, and the page's revision
-/// is the current one, so that posting again keeps theirs... unless they change it.
+/// person's answers are shown, each with what the session now holds in its message, and the
+/// page's revision is the current one, so that posting again keeps the person's answers (they
+/// have now seen the other ones), or whatever they change them to.
 fn conflict_step(
     state: &AppState,
     token: &str,
