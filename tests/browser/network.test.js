@@ -98,4 +98,34 @@ for (const backend of backends()) {
       await server.stop();
     }
   });
+
+  test(`${backend}: the maintenance page hears of the end from the server, not from its timer`, async () => {
+    const server = await Server.start(backend);
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext();
+      const person = new Person(await context.newPage());
+      await person.page.goto(`${server.url}/p/demo/motor-claim`);
+      await person.press('Start');
+      await person.seesHeading('About you');
+      await person.fill('Full name', 'Mary');
+      await person.seesSaved();
+      const asked = [];
+      context.on('request', (r) => {
+        if (r.url().includes('/api/v1/availability')) asked.push(r.url());
+      });
+      await server.operator('maintenance', 'begin', '--minutes', '10', '--json');
+      await person.page.reload();
+      await eventually('the maintenance page', async () => !(await person.page.locator('#process-form').count()));
+      // Its timed check would come 22-28 s after the Retry-After of 30 s; the end comes sooner.
+      await sleep(1500);
+      await server.operator('maintenance', 'end', '--json');
+      await person.seesHeading('About you', 20000);
+      await person.seesValue('Full name', 'Mary');
+      assert.ok(asked.length > 0, 'the page waited for the end with the server (the long poll)');
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
 }
