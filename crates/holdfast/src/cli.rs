@@ -220,7 +220,7 @@ pub enum NoticeFormat {
 /// `holdfast maintenance …`.
 #[derive(Debug, Subcommand)]
 pub enum MaintenanceCommand {
-    /// Schedule a plan file (YAML or JSON; see spec/maintenance-plan.md).
+    /// Schedule a plan file (YAML or JSON; see docs/maintenance-plan.md).
     Schedule {
         /// The plan file.
         plan: PathBuf,

@@ -1,4 +1,4 @@
-//! The maintenance plan file (`spec/maintenance-plan.md`): reading it (YAML or JSON, unknown
+//! The maintenance plan file (`docs/maintenance-plan.md`): reading it (YAML or JSON, unknown
 //! keys refused, every problem with its path) and checking it against the platform: each
 //! phase's times, length, environment and regions, and overlaps with the plan's other phases
 //! and with the windows already scheduled.

@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 
 use crate::support::{Backend, MOTOR_CLAIM};
 
-/// The seed notice's plan (`spec/maintenance-plan.md`).
+/// The phased plan of the example in `docs/maintenance-plan.md`.
 pub const SEED_PLAN: &str = "title: Enhanced performance and security maintenance
 summary: Infrastructure upgrades for faster response times, higher reliability and better security.
 impact_minutes: 15            # default for every phase: the longest end customers may be affected
