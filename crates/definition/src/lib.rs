@@ -1,8 +1,9 @@
 //! Holdfast's process definition format (its JSON Schema is
 //! `schema/process-definition.schema.json`, served at `/schema/process-definition.json`;
 //! `examples/motor-claim.yaml` is a definition): reading a definition written in YAML or JSON,
-//! checking it and reporting every problem with its path and position, and the meaning of a valid definition — which fields are visible, whether answers
-//! are acceptable, how answers travel through an HTML form.
+//! checking it and reporting every problem with its path and position, and the meaning of a
+//! valid definition — which fields are visible, whether answers are acceptable, how answers
+//! travel through an HTML form.
 //!
 //! This crate owns the format and the rules about answers; it knows nothing about HTTP, storage
 //! or rendering. Everything here is pure: the one input that depends on the clock, today's date,
