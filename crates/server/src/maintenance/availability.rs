@@ -12,13 +12,14 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::gate::retry_after;
 use super::node::{END_CUSTOMERS, Refusal};
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// The longest a request is held.
@@ -27,12 +28,6 @@ pub const MAX_WAIT_SECONDS: u64 = 25;
 const MAX_SPREAD_MS: u64 = 3_000;
 /// How long of the spread each returning page adds: 2,000 pages spread over a second.
 const SPREAD_MS_PER_PAGE: f64 = 0.5;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Wait {
-    wait: Option<u64>,
-}
 
 #[derive(Serialize)]
 struct Availability {
@@ -52,9 +47,34 @@ fn spread_ms(returning: usize) -> u64 {
     spread.min(MAX_SPREAD_MS)
 }
 
+/// Seconds to hold the answer, from `?wait=N`; anything else in the query is refused by name.
+fn wait_seconds(query: Option<&str>) -> Result<u64, AppError> {
+    let mut wait = 0;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("wait", value)) => {
+                wait = value.parse::<u64>().map_err(|_| {
+                    AppError::BadRequest(format!(
+                        "wait must be a whole number of seconds (0 to {MAX_WAIT_SECONDS}), not {value:?}"
+                    ))
+                })?;
+            }
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "unknown query parameter {pair:?}: only wait=SECONDS is understood"
+                )));
+            }
+        }
+    }
+    Ok(wait.min(MAX_WAIT_SECONDS))
+}
+
 /// The handler.
-pub(crate) async fn availability(State(state): State<AppState>, query: Query<Wait>) -> Response {
-    let wait = query.wait.unwrap_or(0).min(MAX_WAIT_SECONDS);
+pub(crate) async fn availability(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let wait = wait_seconds(query.as_deref())?;
     let node = &state.maintenance;
     let open = if wait == 0 {
         node.open_for(END_CUSTOMERS)
@@ -92,12 +112,23 @@ pub(crate) async fn availability(State(state): State<AppState>, query: Query<Wai
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Ok(response)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wait_is_read_or_refused_by_name() {
+        assert_eq!(wait_seconds(None).ok(), Some(0));
+        assert_eq!(wait_seconds(Some("wait=10")).ok(), Some(10));
+        assert_eq!(wait_seconds(Some("wait=9999")).ok(), Some(MAX_WAIT_SECONDS));
+        let bad = wait_seconds(Some("wait=abc")).err().map(|e| e.to_string());
+        assert!(bad.is_some_and(|m| m.contains("whole number")));
+        let unknown = wait_seconds(Some("x=1")).err().map(|e| e.to_string());
+        assert!(unknown.is_some_and(|m| m.contains("unknown query parameter")));
+    }
 
     #[test]
     fn the_return_spreads_with_the_number_waiting_up_to_three_seconds() {
